@@ -1,0 +1,107 @@
+// gemm_avx2.cpp — AVX2+FMA micro-kernel: a 6×16 register tile (12 ymm accumulators).
+// Compiled with -mavx2 -mfma; used when the CPU has AVX2 and FMA but not AVX-512.
+//
+//   C[0:m, 0:n] = Ã · B̃ + beta · C          m ≤ 6, n ≤ 16    (contract: gemm_kernels.h)
+//   per p: 2 vector loads of B̃ row p, 6 broadcasts of Ã column p, 12 FMAs.
+//
+// Why 6×16: 12 accumulators + 2 B vectors + 1 broadcast = 15 of 16 ymm registers (the
+// BLIS haswell/zen shape). Edge tiles use smaller instantiations; the last vector of a
+// row is loaded and stored with a mask, so nothing outside C is touched.
+// No std:: templates here (see gemm_kernels.h).
+#include <immintrin.h>
+
+#include "baeum/gemm_kernels.h"
+
+namespace baeum {
+namespace {
+
+constexpr int MR = 6;
+constexpr int NV_MAX = 2;  // vectors of 8 floats per tile row
+constexpr int NR = 8 * NV_MAX;
+
+inline __m256i lane_mask(int valid) {  // lanes [0, valid) set
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), idx);
+}
+
+template <int M, int NV>
+void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
+            int n, float beta) {
+  const int tail = n - 8 * (NV - 1);
+  const __m256i last = lane_mask(tail);
+  const __m256i full = _mm256_set1_epi32(-1);
+
+  __m256 acc[M][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < M; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_setzero_ps();
+
+  const bool full_tail = tail >= 8;
+#pragma GCC unroll 2
+  for (int64_t p = 0; p < k; ++p) {
+    __m256 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      bv[v] = (v == NV - 1 && !full_tail) ? _mm256_maskload_ps(b + 8 * v, last)
+                                          : _mm256_loadu_ps(b + 8 * v);
+#pragma GCC unroll 8
+    for (int r = 0; r < M; ++r) {
+      const __m256 ar = _mm256_broadcast_ss(a + r);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
+    }
+    a += MR;
+    b += ldb;
+  }
+
+  const __m256 vbeta = _mm256_set1_ps(beta);
+#pragma GCC unroll 8
+  for (int r = 0; r < M; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      float* cp = c + r * ldc + 8 * v;
+      const __m256i mk = (v == NV - 1) ? last : full;
+      __m256 x = acc[r][v];
+      if (beta != 0.0f) x = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(cp, mk), x);
+      _mm256_maskstore_ps(cp, mk, x);
+    }
+  }
+}
+
+using TileFn = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t, int, float);
+
+const TileFn kTiles[MR][NV_MAX] = {
+    {&tile_t<1, 1>, &tile_t<1, 2>}, {&tile_t<2, 1>, &tile_t<2, 2>}, {&tile_t<3, 1>, &tile_t<3, 2>},
+    {&tile_t<4, 1>, &tile_t<4, 2>}, {&tile_t<5, 1>, &tile_t<5, 2>}, {&tile_t<6, 1>, &tile_t<6, 2>},
+};
+
+void tile(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int m,
+          int n, float beta) {
+  kTiles[m - 1][(n + 7) / 8 - 1](k, a, b, ldb, c, ldc, n, beta);
+}
+
+double fma_loop(int64_t iters) {
+  __m256 x[12];
+  for (int i = 0; i < 12; ++i) x[i] = _mm256_set1_ps(1.0f + 1e-7f * i);
+  const __m256 m = _mm256_set1_ps(0.999999f), d = _mm256_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) x[i] = _mm256_fmadd_ps(x[i], m, d);
+  }
+  __m256 s = x[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, x[i]);
+  alignas(32) float out[8];
+  _mm256_store_ps(out, s);
+  volatile float sink = out[0];
+  (void)sink;
+  return static_cast<double>(iters) * 12 * 8 * 2;
+}
+
+const MicroKernel kKernel = {"avx2", MR, NR, /*mc=*/144, /*kc=*/256, /*nc=*/4080, &tile, &fma_loop};
+
+}  // namespace
+
+const MicroKernel& microkernel_avx2() { return kKernel; }
+
+}  // namespace baeum

@@ -1,0 +1,24 @@
+// module.cpp — the one pybind11 module, baeum._core. Each kernel family registers its
+// functions from its own bind_*.cpp file; this file holds the configuration calls.
+// Bindings stay thin: check buffers, release the GIL, call the kernel.
+#include <pybind11/pybind11.h>
+
+#include "baeum/gemm.h"
+#include "baeum/parallel.h"
+
+namespace py = pybind11;
+
+void bind_gemm(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "baeum's compiled kernels. Use baeum.ops, which checks arguments, not this module.";
+  m.attr("__version__") = BAEUM_VERSION;
+  m.attr("compiler") = BAEUM_COMPILER;
+  m.attr("openmp") = baeum::openmp_enabled();
+
+  m.def("get_num_threads", &baeum::get_num_threads);
+  m.def("set_num_threads", &baeum::set_num_threads, py::arg("n"));
+  m.def("available_cpus", &baeum::available_cpus);
+
+  bind_gemm(m);
+}

@@ -1,0 +1,47 @@
+"""Argument checks shared by every op: convert inputs once, refuse bad outputs loudly."""
+import numpy as np
+
+
+def as_input(x, name, op, ndim=None):
+    """x as a float32 C-contiguous array (copied only when it is not one already)."""
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(
+            f"{op}: {name} must hold real numbers, got dtype {arr.dtype}. "
+            f"Fix: convert it first, e.g. np.asarray({name}, dtype=np.float32)."
+        )
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{op}: {name} must be {ndim}-D, got shape {arr.shape}.")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def check_out(out, shape, op, inputs=()):
+    """Validate a caller-provided output buffer; it is written in place, never copied."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{op}: out must be a numpy.ndarray, got {type(out).__name__}.")
+    if out.dtype != np.float32:
+        raise TypeError(
+            f"{op}: out must be float32, got {out.dtype}. "
+            f"Fix: out = np.empty({tuple(shape)}, dtype=np.float32)."
+        )
+    if tuple(out.shape) != tuple(shape):
+        raise ValueError(f"{op}: out has shape {out.shape}, expected {tuple(shape)}.")
+    if not out.flags.c_contiguous:
+        raise ValueError(
+            f"{op}: out must be C-contiguous (it is written in place, never copied). "
+            "Fix: pass np.empty(shape, dtype=np.float32) or np.ascontiguousarray(out)."
+        )
+    if not out.flags.writeable:
+        raise ValueError(f"{op}: out is read-only.")
+    for x in inputs:
+        if np.may_share_memory(out, x):
+            raise ValueError(f"{op}: out overlaps an input; pass a separate output array.")
+    return out
+
+
+def as_float(v, name, op):
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be a real number, got {v!r}.") from None
+    return f

@@ -1,0 +1,8 @@
+"""baeum.reference — the NumPy twin of every op in baeum.ops, with the same signature.
+
+This is the definition of "correct" and the first thing to read: each function is the
+plain math, with no speed tricks. Tests compare baeum.ops against it.
+"""
+from baeum.reference.linalg import matmul
+
+__all__ = ["matmul"]
