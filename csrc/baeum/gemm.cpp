@@ -28,6 +28,10 @@
 #include "baeum/gemm_kernels.h"
 #include "baeum/parallel.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>  // baseline on x86-64: safe in this generic file
+#endif
+
 namespace baeum {
 
 // ---------------------------------------------------------------------------------------
@@ -71,6 +75,25 @@ static const MicroKernel& kernel_for(Isa isa) {
 }
 
 static std::atomic<int> g_isa{-1};
+// Cache-block overrides (0 = the micro-kernel's own): for tuning sweeps, and for tests
+// that drive every blocking edge with small matrices.
+static std::atomic<int64_t> g_mc{0}, g_kc{0}, g_nc{0};
+
+void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc) {
+  g_mc.store(mc > 0 ? mc : 0);
+  g_kc.store(kc > 0 ? kc : 0);
+  g_nc.store(nc > 0 ? nc : 0);
+}
+
+// The active kernel with its cache blocks (overrides applied; MC and NC rounded up to
+// whole register tiles so every block but the last is full).
+static MicroKernel active_kernel() {
+  MicroKernel k = kernel_for(gemm_isa());
+  if (int64_t v = g_mc.load()) k.mc = (v + k.mr - 1) / k.mr * k.mr;
+  if (int64_t v = g_kc.load()) k.kc = v;
+  if (int64_t v = g_nc.load()) k.nc = (v + k.nr - 1) / k.nr * k.nr;
+  return k;
+}
 
 Isa gemm_isa() {
   int v = g_isa.load(std::memory_order_relaxed);
@@ -88,7 +111,7 @@ bool set_gemm_isa(Isa isa) {
 }
 
 GemmBlocking gemm_blocking() {
-  const MicroKernel& k = kernel_for(gemm_isa());
+  const MicroKernel k = active_kernel();
   return {k.mr, k.nr, k.mc, k.kc, k.nc};
 }
 
@@ -104,6 +127,40 @@ struct MatView {
   float at(int64_t r, int64_t c) const { return trans ? p[c * ld + r] : p[r * ld + c]; }
 };
 
+// dst[p*ld_dst + r] = scale · src[r*ld_src + p] for r < rows, p < len: the transposing copy
+// both packs need (A stored row-major into MR-row panels, and Bᵀ into NR-column panels).
+// Why 4×4 blocks: one SSE transpose moves 16 floats with 4 loads and 4 stores, where the
+// scalar loop needs 16 strided stores; this copy is a large share of small-M GEMMs.
+static void transpose_pack(const float* src, int64_t ld_src, int64_t rows, int64_t len, float* dst,
+                           int64_t ld_dst, float scale) {
+  int64_t r = 0;
+#if defined(__SSE2__)
+  const __m128 vs = _mm_set1_ps(scale);
+  for (; r + 4 <= rows; r += 4) {
+    const float* s0 = src + r * ld_src;
+    const float *s1 = s0 + ld_src, *s2 = s1 + ld_src, *s3 = s2 + ld_src;
+    int64_t p = 0;
+    for (; p + 4 <= len; p += 4) {
+      __m128 x0 = _mm_mul_ps(vs, _mm_loadu_ps(s0 + p)), x1 = _mm_mul_ps(vs, _mm_loadu_ps(s1 + p));
+      __m128 x2 = _mm_mul_ps(vs, _mm_loadu_ps(s2 + p)), x3 = _mm_mul_ps(vs, _mm_loadu_ps(s3 + p));
+      _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
+      _mm_storeu_ps(dst + (p + 0) * ld_dst + r, x0);
+      _mm_storeu_ps(dst + (p + 1) * ld_dst + r, x1);
+      _mm_storeu_ps(dst + (p + 2) * ld_dst + r, x2);
+      _mm_storeu_ps(dst + (p + 3) * ld_dst + r, x3);
+    }
+    for (; p < len; ++p) {
+      float* d = dst + p * ld_dst + r;
+      d[0] = scale * s0[p], d[1] = scale * s1[p], d[2] = scale * s2[p], d[3] = scale * s3[p];
+    }
+  }
+#endif
+  for (; r < rows; ++r) {
+    const float* s = src + r * ld_src;
+    for (int64_t p = 0; p < len; ++p) dst[p * ld_dst + r] = scale * s[p];
+  }
+}
+
 // Ã ← alpha · op(A)[i0:i0+mc, p0:p0+kc] as MR-row panels: panel q holds rows q·MR.., element
 // (r, p) at q·MR·kc + p·MR + r. Rows past mc are zero so every panel is full height.
 static void pack_a(const MatView& A, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float alpha,
@@ -112,11 +169,8 @@ static void pack_a(const MatView& A, int64_t i0, int64_t mc, int64_t p0, int64_t
     const int64_t rows = std::min<int64_t>(mr, mc - q);
     float* dst = out + q * kc;
     if (!A.trans) {
-      // A row-major: read each row once (contiguous in p), scatter into the panel.
-      for (int64_t r = 0; r < rows; ++r) {
-        const float* src = A.p + (i0 + q + r) * A.ld + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = alpha * src[p];
-      }
+      // A row-major: each row is contiguous in p; transpose it into the panel.
+      transpose_pack(A.p + (i0 + q) * A.ld + p0, A.ld, rows, kc, dst, mr, alpha);
     } else {
       // Aᵀ stored: the MR rows of one p are contiguous in memory.
       for (int64_t p = 0; p < kc; ++p) {
@@ -145,10 +199,7 @@ static void pack_b(const MatView& B, int64_t p0, int64_t kc, int64_t j0, int64_t
       }
     } else {
       // Bᵀ stored: column j of op(B) is row j of the stored matrix, contiguous in p.
-      for (int64_t j = 0; j < cols; ++j) {
-        const float* src = B.p + (j0 + q + j) * B.ld + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
-      }
+      transpose_pack(B.p + (j0 + q) * B.ld + p0, B.ld, cols, kc, dst, nr, 1.0f);
       for (int64_t p = 0; p < kc; ++p)
         for (int64_t j = cols; j < nr; ++j) dst[p * nr + j] = 0.0f;
     }
@@ -186,10 +237,20 @@ struct Problem {
   const GemmEpilogue* ep;
 };
 
-// When B needs no transpose and one KC×NC block of it is small, the micro-kernel reads B
-// directly (row stride ldb): packing would copy more bytes than the multiply reuses.
-static bool use_b_directly(const Problem& P, int64_t m, const MicroKernel& uk) {
-  return !P.B.trans && m <= 2 * uk.mr;
+// How B̃ is made for one rectangle of C:
+//  - direct: B needs no transpose and is small (≤ 128 KiB): the micro-kernel reads B itself
+//    (row stride ldb), since packing would copy more than the multiply reuses. Large B is
+//    never read directly: rows 4 KiB apart all land in the same L1 sets.
+//  - per panel: the rectangle has one MC block of rows, so each KC×NR panel of B̃ is used by
+//    one sweep of ir only: pack it just before that sweep, into an L1-sized buffer, instead
+//    of packing the whole KC×NC block out to L3 and reading it back.
+//  - block: the classic upfront pack of KC×NC, reused by every MC block.
+enum class BMode { direct, per_panel, block };
+
+static BMode b_mode(const Problem& P, int64_t m, int64_t n, const MicroKernel& uk) {
+  if (!P.B.trans && m <= 2 * uk.mr && n * P.K <= 32768) return BMode::direct;
+  if (m <= uk.mc) return BMode::per_panel;
+  return BMode::block;
 }
 
 // C[i0:i0+m, j0:j0+n] of the whole problem, on the calling thread.
@@ -200,9 +261,10 @@ static void gemm_rect(const Problem& P, const MicroKernel& uk, int64_t i0, int64
   const int64_t kc_max = std::min<int64_t>(uk.kc, P.K);
   const int64_t mc_max = std::min<int64_t>(uk.mc, (m + mr - 1) / mr * mr);
   const int64_t nc_max = std::min<int64_t>(uk.nc, (n + nr - 1) / nr * nr);
-  const bool direct_b = use_b_directly(P, m, uk);
+  const BMode mode = b_mode(P, m, n, uk);
   float* at = buf_a.get(mc_max * kc_max);
-  float* bt = direct_b ? nullptr : buf_b.get(nc_max * kc_max);
+  float* bt = mode == BMode::direct ? nullptr
+                                    : buf_b.get((mode == BMode::block ? nc_max : nr) * kc_max);
 
   for (int64_t jc = 0; jc < n; jc += uk.nc) {
     const int64_t nc = std::min<int64_t>(uk.nc, n - jc);
@@ -210,20 +272,20 @@ static void gemm_rect(const Problem& P, const MicroKernel& uk, int64_t i0, int64
       const int64_t kc = std::min<int64_t>(uk.kc, P.K - pc);
       const float beta = pc == 0 ? P.beta : 1.0f;  // later K-blocks accumulate onto C
       const bool last_k = pc + kc == P.K;
-      if (!direct_b) pack_b(P.B, pc, kc, j0 + jc, nc, nr, bt);
+      if (mode == BMode::block) pack_b(P.B, pc, kc, j0 + jc, nc, nr, bt);
       for (int64_t ic = 0; ic < m; ic += uk.mc) {
         const int64_t mc = std::min<int64_t>(uk.mc, m - ic);
         pack_a(P.A, i0 + ic, mc, pc, kc, P.alpha, mr, at);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int nn = static_cast<int>(std::min<int64_t>(nr, nc - jr));
-          const float* bp;
-          int64_t ldb;
-          if (direct_b) {
+          const float* bp = bt + jr * kc;
+          int64_t ldb = nr;
+          if (mode == BMode::direct) {
             bp = P.B.p + pc * P.B.ld + j0 + jc + jr;
             ldb = P.B.ld;
-          } else {
-            bp = bt + jr * kc;
-            ldb = nr;
+          } else if (mode == BMode::per_panel) {
+            pack_b(P.B, pc, kc, j0 + jc + jr, nn, nr, bt);
+            bp = bt;
           }
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int mm = static_cast<int>(std::min<int64_t>(mr, mc - ir));
@@ -263,7 +325,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
     scale_only(P);
     return;
   }
-  const MicroKernel& uk = kernel_for(gemm_isa());
+  const MicroKernel uk = active_kernel();
   const int64_t mt = (M + uk.mr - 1) / uk.mr;  // row tiles
   const int64_t nt = (N + uk.nr - 1) / uk.nr;  // column tiles
   int threads = threads_for(M * N * K, kMinFmasPerThread);

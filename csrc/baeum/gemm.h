@@ -47,6 +47,8 @@ Isa best_isa();
 // Register tile and cache blocks of the active path (for show_config and tests).
 struct GemmBlocking { int mr, nr; int64_t mc, kc, nc; };
 GemmBlocking gemm_blocking();
+// Override MC, KC, NC (0 = default). For tuning and tests only.
+void set_gemm_blocking(int64_t mc, int64_t kc, int64_t nc);
 
 // FP32 FMA throughput of `isa` on `threads` threads, measured by a loop of independent
 // FMAs for about `seconds`. Returns GFLOP/s (1 FMA = 2 FLOP).

@@ -98,7 +98,7 @@ double fma_loop(int64_t iters) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-const MicroKernel kKernel = {"avx2", MR, NR, /*mc=*/144, /*kc=*/256, /*nc=*/4080, &tile, &fma_loop};
+const MicroKernel kKernel = {"avx2", MR, NR, /*mc=*/72, /*kc=*/512, /*nc=*/4080, &tile, &fma_loop};
 
 }  // namespace
 

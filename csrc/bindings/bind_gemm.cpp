@@ -23,6 +23,8 @@ void gemm_call(py::array a, py::array b, py::array c, bool trans_a, bool trans_b
   const float* pa = in_ptr(a, "a", 2);
   const float* pb = in_ptr(b, "b", 2);
   float* pc = out_ptr(c, "out", 2);
+  require_disjoint(c, a, "gemm");
+  require_disjoint(c, b, "gemm");
   const int64_t M = trans_a ? a.shape(1) : a.shape(0);
   const int64_t K = trans_a ? a.shape(0) : a.shape(1);
   const int64_t Kb = trans_b ? b.shape(1) : b.shape(0);
@@ -76,6 +78,8 @@ void bind_gemm(py::module_& m) {
     d["mr"] = b.mr; d["nr"] = b.nr; d["mc"] = b.mc; d["kc"] = b.kc; d["nc"] = b.nc;
     return d;
   });
+  m.def("set_gemm_blocking", &baeum::set_gemm_blocking, py::arg("mc") = 0, py::arg("kc") = 0,
+        py::arg("nc") = 0, "Override the cache blocks (0 = default); for tuning and tests.");
   m.def("fma_peak_gflops",
         [](const std::string& s, int threads, double seconds) {
           auto isa = isa_from_name(s);

@@ -45,4 +45,14 @@ inline float* out_ptr(py::array& a, const char* name, int ndim) {
   return static_cast<float*>(a.mutable_data());
 }
 
+// An output must not share memory with an input: the kernel would read values it has
+// already overwritten. Compares the byte ranges the arrays span (conservative, O(1)).
+inline void require_disjoint(const py::array& out, const py::array& in, const char* op) {
+  if (out.nbytes() == 0 || in.nbytes() == 0) return;
+  const char* o = static_cast<const char*>(out.data());
+  const char* i = static_cast<const char*>(in.data());
+  if (o < i + in.nbytes() && i < o + out.nbytes())
+    throw py::value_error(std::string(op) + ": out overlaps an input; pass a separate output array.");
+}
+
 }  // namespace baeum_bind

@@ -1,9 +1,13 @@
 """Argument checks shared by every op: convert inputs once, refuse bad outputs loudly."""
 import numpy as np
 
+F32 = np.dtype(np.float32)
+
 
 def as_input(x, name, op, ndim=None):
     """x as a float32 C-contiguous array (copied only when it is not one already)."""
+    if type(x) is np.ndarray and x.dtype == F32 and x.flags.c_contiguous and (ndim is None or x.ndim == ndim):
+        return x  # fast path: the common case in a training loop costs ~0.2 µs
     arr = np.asarray(x)
     if arr.dtype.kind not in "fiub":
         raise TypeError(
@@ -16,7 +20,13 @@ def as_input(x, name, op, ndim=None):
 
 
 def check_out(out, shape, op, inputs=()):
-    """Validate a caller-provided output buffer; it is written in place, never copied."""
+    """Validate a caller-provided output buffer; it is written in place, never copied.
+
+    Overlap with `inputs` is checked here; kernels whose bindings check overlap themselves
+    (bindings/common.h require_disjoint) pass no inputs and save the ~0.2 µs per array."""
+    if (type(out) is np.ndarray and out.dtype == F32 and out.shape == tuple(shape)
+            and out.flags.c_contiguous and out.flags.writeable and not inputs):
+        return out
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{op}: out must be a numpy.ndarray, got {type(out).__name__}.")
     if out.dtype != np.float32:
@@ -40,6 +50,8 @@ def check_out(out, shape, op, inputs=()):
 
 
 def as_float(v, name, op):
+    if type(v) is float:
+        return v
     try:
         f = float(v)
     except (TypeError, ValueError):

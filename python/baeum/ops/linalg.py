@@ -33,6 +33,6 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, alpha=1.0, beta=0.0, o
             raise ValueError("matmul: beta != 0 needs an out= array to scale and add to.")
         out = np.empty((m, n), dtype=np.float32)
     else:
-        check_out(out, (m, n), op, inputs=(a, b))
+        check_out(out, (m, n), op)  # overlap with a, b: checked by _core.gemm
     _core.gemm(a, b, out, bool(transpose_a), bool(transpose_b), alpha, beta)
     return out
