@@ -242,3 +242,27 @@ def test_isa_controls():
     assert _core.isa_supported("generic")
     with pytest.raises(ValueError, match="valid"):
         _core.set_gemm_isa("sse9")
+
+
+@pytest.fixture
+def tiny_blocks():
+    """Shrink the cache blocks so small matrices cross every MC/KC/NC edge."""
+    b = _core.gemm_blocking()
+    _core.set_gemm_blocking(2 * b["mr"], 5, 2 * b["nr"])
+    yield _core.gemm_blocking()
+    _core.set_gemm_blocking(0, 0, 0)
+
+
+def test_every_blocking_edge(isa, rng, tiny_blocks, threads):
+    mr, nr = tiny_blocks["mr"], tiny_blocks["nr"]
+    sizes_m = [1, mr - 1, mr, 2 * mr + 1, 5 * mr + 3]
+    sizes_n = [1, nr + 1, 2 * nr, 4 * nr + 5]
+    for t in (1, 2):
+        baeum.set_num_threads(t)
+        for m, n, k in itertools.product(sizes_m, sizes_n, [1, 5, 11]):
+            for ta, tb in itertools.product([False, True], repeat=2):
+                a, b = operands(rng, m, n, k, ta, tb)
+                c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
+                got = ops.matmul(a, b, transpose_a=ta, transpose_b=tb, alpha=0.75, beta=0.5, out=c0.copy())
+                want = reference.matmul(a, b, transpose_a=ta, transpose_b=tb, alpha=0.75, beta=0.5, out=c0.copy())
+                assert_matches(got, want, error_bound(a, b, ta, tb, k, 0.75, 0.5, c0))
