@@ -1,0 +1,446 @@
+"""Model: compile / fit / evaluate / predict over a tape of layer calls (Keras `keras.Model`).
+
+Training step, in order (``_train_step``):
+  1. forward: each layer call appends (layer, ctx) to the tape;
+  2. loss and d(loss)/d(output) — fused with the output activation when the pair has a
+     stable fused form (sigmoid + binary CE, softmax + categorical CE);
+  3. all gradients zeroed at once (one flat buffer), then backward walks the tape in reverse;
+  4. regularisation penalties added to the loss and their gradients to the weights;
+  5. ONE optimizer call updates every trainable weight (flat buffers, C++).
+"""
+import math
+
+import numpy as np
+
+from baeum.layers.base import Layer, unique_name, _snake_case
+from baeum.models import checks
+from baeum.models.data import class_weights_to_sample_weights, to_array, unpack_validation_data
+
+
+class Model(Layer):
+    """Base class of models. `Sequential` is the one to use for now; the functional API
+    (`Model(inputs, outputs)`) and subclassed models arrive with a later release."""
+
+    def __init__(self, *args, **kwargs):
+        if args or "inputs" in kwargs or "outputs" in kwargs:
+            raise NotImplementedError(
+                "The functional API (Model(inputs, outputs)) is not implemented in baeum yet. "
+                "Use baeum.Sequential([...]) for a stack of layers."
+            )
+        if type(self) is Model or not hasattr(self, "_forward"):
+            raise NotImplementedError("Subclassed models are not implemented in baeum yet; use baeum.Sequential.")
+        name = kwargs.pop("name", None) or unique_name(_snake_case(type(self).__name__))
+        super().__init__(name=name, **kwargs)
+        self.compiled = False
+        self.optimizer = None
+        self.loss = None
+        self.history = None
+        self.stop_training = False
+        self._flat_vars = None
+
+    # ---- weights ---------------------------------------------------------------------------
+    @property
+    def weights(self):
+        return [v for layer in self.layers for v in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [v for layer in self.layers for v in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [v for layer in self.layers for v in layer.non_trainable_weights]
+
+    def get_weights(self):
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Model {self.name!r} has {len(own)} weight arrays, received {len(weights)}. "
+                f"Expected shapes: {[v.shape for v in own]}."
+            )
+        for var, w in zip(own, weights):
+            if np.shape(w) != var.shape:
+                raise ValueError(f"Model {self.name!r}: weight {var.path!r} has shape {var.shape}, received {np.shape(w)}.")
+        for var, w in zip(own, weights):
+            var.assign(w)
+
+    def count_params(self):
+        self._require_built("count_params()")
+        return int(sum(v.size for v in self.weights))
+
+    def get_layer(self, name=None, index=None):
+        if (name is None) == (index is None):
+            raise ValueError("get_layer: provide exactly one of name= or index=.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: index {index} is out of range; the model has {len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name!r}. Existing layers are: {[l.name for l in self.layers]}.")
+
+    def _pack_weights(self):
+        """Move every weight into one flat value buffer and one flat gradient buffer, so the
+        optimizer updates all of them in one call and gradients are zeroed with one fill."""
+        variables = [v for layer in self.layers for v in layer.variables]
+        if self._flat_vars is not None and len(variables) == len(self._flat_vars) and all(
+                a is b for a, b in zip(variables, self._flat_vars)):
+            return
+        total = sum(v.size for v in variables)
+        values = np.empty(total, np.float32)
+        grads = np.zeros(total, np.float32)
+        offset = 0
+        self._offsets = {}
+        for v in variables:
+            n = v.size
+            values[offset:offset + n] = v.value.reshape(-1)
+            v.value = values[offset:offset + n].reshape(v.shape)
+            v.grad = grads[offset:offset + n].reshape(v.shape)
+            self._offsets[id(v)] = offset
+            offset += n
+        self._flat_vars, self._flat_values, self._flat_grads = variables, values, grads
+
+    def _segments(self):
+        """(offset, size) of every trainable weight: what the optimizer updates."""
+        seg = [(self._offsets[id(v)], v.size) for v in self._flat_vars if v.trainable]
+        return np.array(seg, dtype=np.int64).reshape(-1, 2)
+
+    # ---- compile ---------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1, jit_compile="auto",
+                auto_scale_loss=True):
+        from baeum import losses, optimizers
+
+        if loss is None:
+            raise ValueError("compile: loss is required, e.g. loss='binary_crossentropy'. "
+                             f"Valid names: {losses.VALID_NAMES if hasattr(losses, 'VALID_NAMES') else '...'}")
+        if isinstance(loss, (list, dict)) and not (isinstance(loss, list) and len(loss) == 1):
+            raise NotImplementedError("compile: one loss per output; multi-output models are not implemented yet.")
+        if isinstance(loss, list):
+            loss = loss[0]
+        if loss_weights is not None and not isinstance(loss_weights, (int, float)):
+            raise NotImplementedError("compile: loss_weights must be a single number for a single-output model.")
+        if weighted_metrics:
+            raise NotImplementedError("compile: weighted_metrics are not implemented yet; use metrics=.")
+        if steps_per_execution != 1:
+            raise NotImplementedError("compile: steps_per_execution other than 1 is not implemented.")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss if isinstance(loss, str) and loss in ("crossentropy", "ce") else losses.get(loss)
+        self._loss_identifier = loss
+        self._loss_weight = 1.0 if loss_weights is None else float(loss_weights)
+        if metrics is None:
+            metrics = []
+        elif not isinstance(metrics, (list, tuple)):
+            metrics = [metrics]
+        self._metric_identifiers = list(metrics)
+        self.metrics = None  # resolved at the first fit/evaluate, when shapes are known
+        self.compiled = True
+
+    def _resolve_loss_and_metrics(self, y_shape, pred_shape):
+        from baeum import losses, metrics as metrics_mod
+
+        if isinstance(self.loss, str):  # 'crossentropy' resolves by shapes, like 'accuracy'
+            sparse = len(y_shape) < len(pred_shape) or (y_shape[-1] == 1 and pred_shape[-1] > 1)
+            name = ("binary_crossentropy" if pred_shape[-1] == 1 else
+                    "sparse_categorical_crossentropy" if sparse else "categorical_crossentropy")
+            self.loss = losses.get(name)
+        if self.metrics is None:
+            self.metrics = [metrics_mod.get(m, y_true_shape=y_shape, y_pred_shape=pred_shape, loss=self.loss)
+                            for m in self._metric_identifiers]
+        self._fuse = checks.fused_output_activation(self)
+
+    # ---- the step ---------------------------------------------------------------------------
+    def _loss_and_grad(self, y, y_pred, sw, tape):
+        """(loss value, d loss / d output, whether the gradient is w.r.t. the output's logits)."""
+        if self._fuse is not None:
+            layer, ctx = tape[-1]
+            res = self.loss.value_and_grad_logits(y, layer.logits(ctx), self._fuse, sample_weight=sw)
+            if res is not None:
+                return res[0], res[1], True
+        value, grad = self.loss.value_and_grad(y, y_pred, sample_weight=sw)
+        return value, grad, False
+
+    def _regularization(self, add_gradients):
+        """Σ penalties of trainable weights (Keras adds them once per batch, not per sample)."""
+        penalty = 0.0
+        for v in self._reg_vars:
+            penalty += float(v.regularizer(v.value))
+            if add_gradients:
+                v.grad += v.regularizer.gradient(v.value)
+        return penalty
+
+    def _train_step(self, x, y, sw):
+        tape = []
+        y_pred = self._forward(x, True, tape)
+        value, dy, from_logits = self._loss_and_grad(y, y_pred, sw, tape)
+        if self._loss_weight != 1.0:
+            value, dy = value * self._loss_weight, dy * self._loss_weight
+        self._flat_grads.fill(0.0)
+        self._backward(dy, tape, from_logits)
+        value += self._activity_penalty(tape)
+        if self._reg_vars:
+            value += self._regularization(add_gradients=True)
+        self.optimizer.apply_flat(self._flat_values, self._flat_grads, self._seg)
+        return value, y_pred
+
+    def _test_step(self, x, y, sw):
+        tape = []
+        y_pred = self._forward(x, False, tape)
+        value, _, _ = self._loss_and_grad(y, y_pred, sw, tape)
+        value = value * self._loss_weight + self._activity_penalty(tape)
+        if self._reg_vars:
+            value += self._regularization(add_gradients=False)
+        return value, y_pred
+
+    # ---- data preparation -------------------------------------------------------------------
+    def _prepare(self, x, y, sample_weight=None, class_weight=None, what="fit"):
+        self._require_compiled(what)
+        x = to_array(x, "x")
+        y = to_array(y, "y")
+        if len(x) == 0:
+            raise ValueError(f"{what}: x is empty (0 samples). Fix: pass at least one sample.")
+        if len(x) != len(y):
+            raise ValueError(
+                f"{what}: x and y have different numbers of samples: x has {len(x)}, y has {len(y)}. "
+                "Fix: pass matching arrays (e.g. the same train/test split for both)."
+            )
+        self._build_for(x.shape, what)
+        pred_shape = self.output_shape
+        y = checks.check_targets(self, y, pred_shape, what)
+        self._resolve_loss_and_metrics(y.shape, pred_shape)
+        checks.check_labels_for_loss(self, y, pred_shape, what)
+        if sample_weight is not None and class_weight is not None:
+            raise ValueError(f"{what}: pass sample_weight or class_weight, not both.")
+        if class_weight is not None:
+            sample_weight = class_weights_to_sample_weights(class_weight, y)
+        if sample_weight is not None:
+            sample_weight = to_array(sample_weight, "sample_weight")
+            if len(sample_weight) != len(x):
+                raise ValueError(f"{what}: sample_weight has {len(sample_weight)} entries for {len(x)} samples.")
+        return x, y, sample_weight
+
+    def _prepare_training(self):
+        self._pack_weights()
+        self._seg = self._segments()
+        self._reg_vars = [v for v in self._flat_vars if v.trainable and v.regularizer is not None]
+
+    def _build_for(self, x_shape, what):
+        raise NotImplementedError
+
+    # ---- fit ---------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        from baeum import callbacks as cbm
+        from baeum.utils import random as brandom
+
+        batch_size = checks.batch_size_arg(batch_size, "fit")
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"fit: epochs must be an integer >= 0, received {epochs!r}.")
+        if steps_per_epoch is not None or validation_steps is not None:
+            raise NotImplementedError("fit: steps_per_epoch / validation_steps are not implemented yet.")
+        verbose = checks.verbose_arg(verbose)
+        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "fit")
+        if validation_data is not None:
+            vx, vy, vsw = unpack_validation_data(validation_data)
+            vx, vy, vsw = self._prepare(vx, vy, vsw, None, "fit (validation_data)")
+        elif validation_split:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"fit: validation_split must be in (0, 1), received {validation_split!r}.")
+            split_at = int(math.floor(len(x) * (1.0 - validation_split)))
+            if split_at in (0, len(x)):
+                raise ValueError(
+                    f"fit: validation_split={validation_split} leaves "
+                    f"{'no training' if split_at == 0 else 'no validation'} samples out of {len(x)}."
+                )
+            # Keras: the LAST samples validate, split before any shuffling.
+            vx, vy = x[split_at:], y[split_at:]
+            vsw = None if sample_weight is None else sample_weight[split_at:]
+            x, y = x[:split_at], y[:split_at]
+            sample_weight = None if sample_weight is None else sample_weight[:split_at]
+        else:
+            vx = None
+        self._prepare_training()
+
+        n = len(x)
+        steps = -(-n // batch_size)
+        cb = cbm.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                              verbose=verbose, epochs=epochs, steps=steps)
+        rng = brandom.global_generator()
+        self.stop_training = False
+        train_logs = {}
+        epoch_logs = {}
+        cb.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cb.on_epoch_begin(epoch)
+            if shuffle == "batch":
+                order = np.arange(n)
+                for s in range(0, n, batch_size):
+                    rng.shuffle(order[s:s + batch_size])
+            elif shuffle:
+                order = rng.permutation(n)
+            else:
+                order = None
+            total, count = 0.0, 0
+            for step in range(steps):
+                cb.on_train_batch_begin(step)
+                lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
+                if order is None:
+                    xb, yb = x[lo:hi], y[lo:hi]
+                    swb = None if sample_weight is None else sample_weight[lo:hi]
+                else:
+                    idx = order[lo:hi]
+                    xb, yb = x[idx], y[idx]
+                    swb = None if sample_weight is None else sample_weight[idx]
+                value, y_pred = self._train_step(xb, yb, swb)
+                total += value * (hi - lo)
+                count += hi - lo
+                for m in self.metrics:
+                    m.update_state(yb, y_pred)
+                if cb.wants_batch_logs:
+                    train_logs = self._logs(total / count)
+                cb.on_train_batch_end(step, train_logs)
+                if self.stop_training:
+                    break
+            epoch_logs = self._logs(total / max(count, 1))
+            if vx is not None and checks.should_validate(epoch, validation_freq):
+                val = self._evaluate_arrays(vx, vy, vsw, validation_batch_size or batch_size, cb)
+                epoch_logs.update({"val_" + k: v for k, v in val.items()})
+            cb.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cb.on_train_end(epoch_logs)
+        return self.history
+
+    def _logs(self, loss):
+        logs = {"loss": float(loss)}
+        for m in self.metrics:
+            logs[m.name] = float(m.result())
+        return dict(sorted(logs.items()))
+
+    def _reset_metrics(self):
+        for m in self.metrics:
+            m.reset_state()
+
+    @staticmethod
+    def _activity_penalty(tape):
+        """Σ activity-regulariser penalties recorded by the forward pass (already / batch size)."""
+        return sum(ctx.get("activity_penalty", 0.0) for _, ctx in tape)
+
+    # ---- evaluate / predict ------------------------------------------------------------------
+    def _evaluate_arrays(self, x, y, sw, batch_size, cb=None):
+        self._reset_metrics()
+        n = len(x)
+        steps = -(-n // batch_size)
+        if cb is not None:
+            cb.on_test_begin()
+        total, logs = 0.0, {}
+        for step in range(steps):
+            lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
+            if cb is not None:
+                cb.on_test_batch_begin(step)
+            value, y_pred = self._test_step(x[lo:hi], y[lo:hi], None if sw is None else sw[lo:hi])
+            total += value * (hi - lo)
+            for m in self.metrics:
+                m.update_state(y[lo:hi], y_pred)
+            if cb is not None:
+                logs = self._logs(total / hi) if cb.wants_batch_logs else logs
+                cb.on_test_batch_end(step, logs)
+        logs = self._logs(total / n)
+        if cb is not None:
+            cb.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        from baeum import callbacks as cbm
+
+        batch_size = checks.batch_size_arg(batch_size, "evaluate")
+        if steps is not None:
+            raise NotImplementedError("evaluate: steps= is not implemented yet.")
+        verbose = checks.verbose_arg(verbose)
+        x, y, sample_weight = self._prepare(x, y, sample_weight, None, "evaluate")
+        self._prepare_training()
+        steps_n = -(-len(x) // batch_size)
+        cb = cbm.CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                              verbose=verbose, epochs=1, steps=steps_n)
+        logs = self._evaluate_arrays(x, y, sample_weight, batch_size, cb)
+        return self._format_results(logs, return_dict)
+
+    def _format_results(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs["loss"]] + [logs[m.name] for m in self.metrics]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        batch_size = checks.batch_size_arg(batch_size, "predict")
+        if steps is not None:
+            raise NotImplementedError("predict: steps= is not implemented yet.")
+        x = to_array(x, "x")
+        self._build_for(x.shape, "predict")
+        outs = [self._forward(x[lo:lo + batch_size], False, []) for lo in range(0, len(x), batch_size)]
+        if not outs:
+            return np.zeros((0,) + tuple(self.output_shape[1:]), np.float32)
+        return np.concatenate(outs, axis=0)
+
+    def predict_on_batch(self, x):
+        x = to_array(x, "x")
+        self._build_for(x.shape, "predict_on_batch")
+        return self._forward(x, False, [])
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
+        self._prepare_training()
+        self._reset_metrics()
+        value, y_pred = self._train_step(x, y, sample_weight)
+        for m in self.metrics:
+            m.update_state(y, y_pred)
+        return self._format_results(self._logs(value), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        x, y, sample_weight = self._prepare(x, y, sample_weight, None, "test_on_batch")
+        self._prepare_training()
+        self._reset_metrics()
+        value, y_pred = self._test_step(x, y, sample_weight)
+        for m in self.metrics:
+            m.update_state(y, y_pred)
+        return self._format_results(self._logs(value), return_dict)
+
+    def __call__(self, x, training=False):
+        x = to_array(x, "x")
+        self._build_for(x.shape, "call")
+        return self._forward(x, bool(training), [])
+
+    # ---- summary -----------------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        from baeum.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      show_trainable=show_trainable)
+
+    # ---- errors ------------------------------------------------------------------------------
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(
+                f"{what}: the model must be compiled first. Fix: call "
+                "model.compile(optimizer='adam', loss='binary_crossentropy', metrics=['accuracy']) "
+                "(with the loss that fits your task) before fit/evaluate/train_on_batch."
+            )
+
+    def _require_built(self, what):
+        if not self.built:
+            raise ValueError(
+                f"{what}: model {self.name!r} has not been built yet, so its weights and shapes are unknown. "
+                "Fix one of: (1) start the model with baeum.Input(shape=(n_features,)) or give the first "
+                "layer input_shape=/input_dim=; (2) call model.build((None, n_features)); "
+                "(3) call the model on data first, e.g. model.fit(...) or model.predict(x)."
+            )
