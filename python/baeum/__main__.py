@@ -1,4 +1,8 @@
-"""python -m baeum [info]: print the configuration and the GEMM speed next to NumPy's."""
+"""python -m baeum [demo|info]
+
+demo (default): train the course's first network (the churn DNN) on offline data.
+info: print the configuration and the GEMM speed next to NumPy's.
+"""
 import sys
 import time
 
@@ -38,11 +42,16 @@ def info():
 
 
 def main(argv):
-    cmd = argv[0] if argv else "info"
+    cmd = argv[0] if argv else "demo"
     if cmd == "info":
         info()
         return 0
-    print(f"usage: python -m baeum [info]   (unknown command {cmd!r})", file=sys.stderr)
+    if cmd == "demo":
+        from baeum import demo
+
+        demo.run()
+        return 0
+    print(f"usage: python -m baeum [demo|info]   (unknown command {cmd!r})", file=sys.stderr)
     return 2
 
 

@@ -424,6 +424,7 @@ class Model(Layer):
                 show_trainable=False, layer_range=None):
         from baeum.models.summary import print_summary
 
+        self._require_built("summary()")
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)
 
