@@ -266,3 +266,15 @@ def test_every_blocking_edge(isa, rng, tiny_blocks, threads):
                 got = ops.matmul(a, b, transpose_a=ta, transpose_b=tb, alpha=0.75, beta=0.5, out=c0.copy())
                 want = reference.matmul(a, b, transpose_a=ta, transpose_b=tb, alpha=0.75, beta=0.5, out=c0.copy())
                 assert_matches(got, want, error_bound(a, b, ta, tb, k, 0.75, 0.5, c0))
+
+
+def test_fast_path_keeps_flag_semantics(rng):
+    """Truthy non-bool flags and integer alpha behave as in the checked path."""
+    a = rng.uniform(-1, 1, (6, 5)).astype(np.float32)
+    b = rng.uniform(-1, 1, (6, 4)).astype(np.float32)
+    out = np.empty((5, 4), np.float32)
+    ops.matmul(a, b, transpose_a=1, alpha=2, out=out)
+    np.testing.assert_allclose(out, 2 * a.T @ b, rtol=1e-5, atol=1e-6)
+    out64 = np.empty((5, 4), np.float64)
+    with pytest.raises(TypeError, match="out must be float32"):
+        ops.matmul(a, b, transpose_a=True, out=out64)

@@ -14,6 +14,15 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, alpha=1.0, beta=0.0, o
     Transposes cost nothing extra: the kernel's packing reads the stored layout directly.
     NumPy twin: baeum.reference.matmul.
     """
+    if out is not None and type(a) is np.ndarray and type(b) is np.ndarray and type(out) is np.ndarray:
+        # Fast path for the training loop: _core.gemm checks dtype, layout, shapes, overlap and
+        # writability itself; anything it refuses goes through the checks below, which convert
+        # what can be converted and explain what cannot.
+        try:
+            _core.gemm(a, b, out, bool(transpose_a), bool(transpose_b), alpha, beta)
+            return out
+        except (TypeError, ValueError):
+            pass
     op = "matmul"
     a = as_input(a, "a", op, ndim=2)
     b = as_input(b, "b", op, ndim=2)
