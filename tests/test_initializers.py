@@ -194,6 +194,10 @@ def test_bad_shape_dtype_seed():
         I.GlorotUniform()((3, 3), dtype="int32")
     with pytest.raises(ValueError, match="seed"):
         I.GlorotUniform(seed="abc")
+    with pytest.raises(ValueError, match="seed"):
+        I.GlorotUniform(seed=-1)
+    big = I.GlorotUniform(seed=2**40)  # any non-negative int works as an instance seed
+    np.testing.assert_array_equal(big((2, 2)), big((2, 2)))
     assert I.GlorotUniform(seed=1)((3, 3), dtype="float64").dtype == np.float64
     assert I.HeNormal(seed=1)((0, 5)).shape == (0, 5)
 

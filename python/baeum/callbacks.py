@@ -18,7 +18,9 @@ as Python floats, keys sorted alphabetically (so the bar shows ``accuracy`` befo
 
 EarlyStopping, ModelCheckpoint, CSVLogger, LR callbacks: not yet (a later issue).
 """
-from baeum.utils.progbar import Progbar
+import sys
+
+from baeum.utils.progbar import Progbar, write
 
 _LATER = ("EarlyStopping", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
           "ReduceLROnPlateau", "LearningRateScheduler", "TensorBoard", "BackupAndRestore",
@@ -158,7 +160,8 @@ class ProgbarLogger(Callback):
         self.target = params["steps"]
 
     def _print(self, text):
-        Progbar(None, verbose=0, **self._bar_kwargs)._write(text + "\n")
+        stream = self._bar_kwargs["stream"]
+        write(stream if stream is not None else sys.stdout, text + "\n")
 
     def on_train_begin(self, logs=None):
         self._called_in_fit = True  # validation inside fit shows no bar of its own

@@ -92,7 +92,7 @@ class Initializer:
 class RandomInitializer(Initializer):
     def __init__(self, seed=None):
         if seed is not None:
-            _rng._check_seed(seed, type(self).__name__)
+            _rng._check_seed(seed, type(self).__name__, upper=None)
             seed = int(seed)
         self.seed = seed
 

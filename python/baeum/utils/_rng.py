@@ -16,18 +16,16 @@ import numpy as np
 _generator = None
 
 
-def _check_seed(seed, where):
+def _check_seed(seed, where, upper=2**32):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(
             f"{where}: expected an integer seed, received seed={seed!r} "
             f"(of type {type(seed).__name__}). Fix: pass e.g. seed=42."
         )
     seed = int(seed)
-    if not 0 <= seed < 2**32:
-        raise ValueError(
-            f"{where}: seed must be in [0, 2**32 - 1] (NumPy's legacy global seed range), "
-            f"received seed={seed}."
-        )
+    if seed < 0 or (upper is not None and seed >= upper):
+        bound = "2**32 - 1] (NumPy's global seed range)" if upper else "...)"
+        raise ValueError(f"{where}: seed must be in [0, {bound}, received seed={seed}.")
     return seed
 
 
@@ -55,4 +53,4 @@ def generator(seed=None):
     """``seed=None`` -> the global generator; an int -> a new, independent generator."""
     if seed is None:
         return global_generator()
-    return np.random.default_rng(_check_seed(seed, "generator"))
+    return np.random.default_rng(_check_seed(seed, "generator", upper=None))

@@ -38,6 +38,15 @@ def _is_dynamic(stream):
     return "ipykernel" in sys.modules
 
 
+def write(stream, message):
+    """Write and flush; on a console that cannot encode ``━`` draw the bar with ``=``."""
+    try:
+        stream.write(message)
+    except UnicodeEncodeError:
+        stream.write(message.replace(_BAR, "="))
+    stream.flush()
+
+
 def format_value(v, verbose=1):
     """One metric value as Keras prints it."""
     try:
@@ -109,12 +118,7 @@ class Progbar:
         return self._dynamic if self._dynamic is not None else _is_dynamic(self.stream)
 
     def _write(self, message):
-        stream = self.stream
-        try:
-            stream.write(message)
-        except UnicodeEncodeError:  # e.g. a latin-1 console: draw the bar with '='
-            stream.write(message.replace(_BAR, "="))
-        stream.flush()
+        write(self.stream, message)
 
     # -- state --------------------------------------------------------------------------
     def _record(self, current, values, finalize):
