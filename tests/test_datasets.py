@@ -68,3 +68,12 @@ def test_online_keras_datasets_raise_clearly():
         datasets.mnist
     with pytest.raises(AttributeError):
         datasets.nonexistent
+
+
+def test_licence_and_attribution_ship_with_the_data():
+    import os
+    text = open(os.path.join(os.path.dirname(_base.__file__), "LICENSE-DATA.txt"),
+                encoding="utf-8").read()
+    assert "BSD 3-Clause" in text and "scikit-learn developers" in text
+    for doi in ("10.24432/C56C76", "10.24432/C5DW2B", "10.24432/C50P49"):
+        assert doi in text

@@ -33,7 +33,9 @@ def test_keras_defaults():
     assert R.L1(None).l1 == 0.01 and R.L1L2(None, 0.3).l1 == 0.0
 
 
-@pytest.mark.parametrize("reg", [R.L1(0.3), R.L2(0.7), R.L1L2(0.2, 0.4), R.L1L2(0.0, 0.0)])
+@pytest.mark.parametrize("reg", [R.L1(0.3), R.L2(0.7), R.L1L2(0.2, 0.4), R.L1L2(0.0, 0.0),
+                                 R.OrthogonalRegularizer(0.3),
+                                 R.OrthogonalRegularizer(0.5, mode="columns")])
 def test_gradients_vs_finite_differences(reg):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, 5))
@@ -72,14 +74,30 @@ def test_get():
         R.get("l1_l2")  # not a valid string in Keras 3 (the function l1_l2 is)
     with pytest.raises(ValueError, match="Valid names"):
         R.get("dropout")
-    with pytest.raises(NotImplementedError, match="OrthogonalRegularizer"):
-        R.get("orthogonal_regularizer")
+    assert type(R.get("orthogonal_regularizer")) is R.OrthogonalRegularizer
 
 
 def test_config_round_trip():
-    for reg in [R.L1(0.2), R.L2(0.3), R.L1L2(0.1, 0.4)]:
+    for reg in [R.L1(0.2), R.L2(0.3), R.L1L2(0.1, 0.4), R.OrthogonalRegularizer(0.2, "columns")]:
         clone = type(reg).from_config(reg.get_config())
         assert clone.get_config() == reg.get_config()
         assert clone(W) == reg(W)
         assert R.deserialize(R.serialize(reg)).get_config() == reg.get_config()
     assert R.L1(0.2).get_config() == {"l1": 0.2}
+
+
+def test_orthogonal_regularizer_values():
+    reg = R.OrthogonalRegularizer(factor=0.5)
+    # orthogonal rows -> 0; identical rows -> mean |cos| = 1 -> factor * 0.5 * 2 / 1
+    assert reg(np.array([[2.0, 0.0], [0.0, -3.0]])) == pytest.approx(0.0)
+    assert reg(np.array([[1.0, 1.0], [2.0, 2.0]])) == pytest.approx(0.5)
+    # 3 rows, cosines c01 = 0.6, c02 = 0, c12 = 0.8: 0.5 * 0.5 * 2 * 1.4 / 3
+    w = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 5.0]])
+    assert reg(w) == pytest.approx(0.5 * 0.5 * 2 * (0.6 + 0.0 + 0.8) / 3)
+    assert R.OrthogonalRegularizer(0.5, "columns")(w.T) == pytest.approx(reg(w))
+    assert reg(np.ones((1, 4))) == 0.0  # no pairs (Keras: NaN)
+    assert reg.gradient(np.ones((1, 4))).shape == (1, 4)
+    with pytest.raises(ValueError, match="2-D"):
+        reg(np.ones(3))
+    with pytest.raises(ValueError, match="mode"):
+        R.OrthogonalRegularizer(mode="diag")
