@@ -72,8 +72,9 @@ def test_online_keras_datasets_raise_clearly():
 
 def test_licence_and_attribution_ship_with_the_data():
     import os
-    text = open(os.path.join(os.path.dirname(_base.__file__), "LICENSE-DATA.txt"),
-                encoding="utf-8").read()
+    with open(os.path.join(os.path.dirname(_base.__file__), "LICENSE-DATA.txt"),
+              encoding="utf-8") as f:
+        text = f.read()
     assert "BSD 3-Clause" in text and "scikit-learn developers" in text
     for doi in ("10.24432/C56C76", "10.24432/C5DW2B", "10.24432/C50P49"):
         assert doi in text
