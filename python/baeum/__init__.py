@@ -4,6 +4,8 @@ Layers of the package, bottom to top:
 
 * ``baeum.ops``       — the fast C++ kernels as NumPy-in / NumPy-out functions
 * ``baeum.reference`` — the NumPy twin of every op (the definition of "correct")
+* Keras-named modules: ``initializers``, ``regularizers``, ``callbacks``, ``utils``,
+  ``datasets``
 """
 from baeum._config import (
     __version__,
@@ -12,6 +14,7 @@ from baeum._config import (
     show_config,
 )
 from baeum import ops, reference
+from baeum import callbacks, datasets, initializers, regularizers, utils
 
 __all__ = [
     "__version__",
@@ -20,4 +23,9 @@ __all__ = [
     "show_config",
     "ops",
     "reference",
+    "callbacks",
+    "datasets",
+    "initializers",
+    "regularizers",
+    "utils",
 ]
