@@ -187,7 +187,7 @@ class RReLU(Layer):
         if self._rng is not None:
             seed = int(self._rng.integers(0, 2**63 - 1))
         else:
-            from baeum.utils import random as brandom
+            from baeum.utils import _rng as brandom
 
             seed = brandom.next_seed()
         slopes = np.empty_like(x)

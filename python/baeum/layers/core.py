@@ -191,7 +191,7 @@ class Dropout(Layer):
     def _next_seed(self):
         if self._rng is not None:
             return int(self._rng.integers(0, 2**63 - 1))
-        from baeum.utils import random as brandom
+        from baeum.utils import _rng as brandom
 
         return brandom.next_seed()
 

@@ -238,7 +238,7 @@ class Model(Layer):
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
         from baeum import callbacks as cbm
-        from baeum.utils import random as brandom
+        from baeum.utils import _rng as brandom
 
         batch_size = checks.batch_size_arg(batch_size, "fit")
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -272,9 +272,9 @@ class Model(Layer):
         steps = -(-n // batch_size)
         cb = cbm.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                               verbose=verbose, epochs=epochs, steps=steps)
+        batch_cb = cb.wants_batch_logs
         rng = brandom.global_generator()
         self.stop_training = False
-        train_logs = {}
         epoch_logs = {}
         cb.on_train_begin()
         for epoch in range(initial_epoch, epochs):
@@ -290,7 +290,8 @@ class Model(Layer):
                 order = None
             total, count = 0.0, 0
             for step in range(steps):
-                cb.on_train_batch_begin(step)
+                if batch_cb:
+                    cb.on_train_batch_begin(step)
                 lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
                 if order is None:
                     xb, yb = x[lo:hi], y[lo:hi]
@@ -304,9 +305,8 @@ class Model(Layer):
                 count += hi - lo
                 for m in self.metrics:
                     m.update_state(yb, y_pred)
-                if cb.wants_batch_logs:
-                    train_logs = self._logs(total / count)
-                cb.on_train_batch_end(step, train_logs)
+                if batch_cb:
+                    cb.on_train_batch_end(step, self._logs(total / count))
                 if self.stop_training:
                     break
             epoch_logs = self._logs(total / max(count, 1))
@@ -339,20 +339,20 @@ class Model(Layer):
         self._reset_metrics()
         n = len(x)
         steps = -(-n // batch_size)
+        batch_cb = cb is not None and cb.wants_batch_logs
         if cb is not None:
             cb.on_test_begin()
-        total, logs = 0.0, {}
+        total = 0.0
         for step in range(steps):
             lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
-            if cb is not None:
+            if batch_cb:
                 cb.on_test_batch_begin(step)
             value, y_pred = self._test_step(x[lo:hi], y[lo:hi], None if sw is None else sw[lo:hi])
             total += value * (hi - lo)
             for m in self.metrics:
                 m.update_state(y[lo:hi], y_pred)
-            if cb is not None:
-                logs = self._logs(total / hi) if cb.wants_batch_logs else logs
-                cb.on_test_batch_end(step, logs)
+            if batch_cb:
+                cb.on_test_batch_end(step, self._logs(total / hi))
         logs = self._logs(total / n)
         if cb is not None:
             cb.on_test_end(logs)
