@@ -4,7 +4,6 @@ Layers of the package, bottom to top:
 
 * ``baeum.ops``       — the fast C++ kernels as NumPy-in / NumPy-out functions
 * ``baeum.reference`` — the NumPy twin of every op (the definition of "correct")
-* ``baeum.optimizers`` — Keras optimizers and LR schedules over one fused C++ step
 """
 from baeum._config import (
     __version__,
@@ -13,7 +12,6 @@ from baeum._config import (
     show_config,
 )
 from baeum import ops, reference
-from baeum import optimizers
 
 __all__ = [
     "__version__",
@@ -22,5 +20,4 @@ __all__ = [
     "show_config",
     "ops",
     "reference",
-    "optimizers",
 ]

@@ -249,3 +249,18 @@ def test_100_steps_minimise_a_quadratic(cls):
     for _ in range(100):
         opt.apply_flat(w, a * (w - c), [[0, 25], [25, 15]])
     assert f(w) < f0 / 20, (cls.__name__, f0, f(w))
+
+
+@pytest.mark.parametrize("opt,expected", [
+    (O.Adam(), 2 * 30 + 2),                      # KERAS_SEMANTICS §5.1: Adam 2·trainable + 2
+    (O.SGD(), 2),                                # iterations + learning_rate
+    (O.SGD(momentum=0.9), 30 + 2),
+    (O.RMSprop(momentum=0.5, centered=True), 3 * 30 + 2),
+    (O.Nadam(), 2 * 30 + 3),                     # + u_product
+    (O.Adam(learning_rate=schedules.ExponentialDecay(0.1, 10, 0.9)), 2 * 30 + 1),
+])
+def test_variable_count_matches_keras_summary(opt, expected):
+    assert opt.variable_count() == 0             # not built: Keras prints no optimizer line
+    # 40 packed elements of which 30 trainable (a frozen/non-trainable variable is skipped)
+    opt.apply_flat(np.ones(40, f32), np.ones(40, f32), [[0, 10], [20, 20]])
+    assert opt.variable_count() == expected

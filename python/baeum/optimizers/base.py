@@ -63,6 +63,7 @@ class Optimizer:
         self._slots = None          # list of flat float32 arrays, built on first step
         self._u_product = 1.0       # Nadam's running μ product (unused by the others)
         self._var_offsets = None    # apply_gradients: id(var) → (offset, size)
+        self._trainable_count = None  # elements in the segments of the first step
 
     # ----------------------------------------------------------- learning rate / step
     def _check_lr(self, lr):
@@ -136,6 +137,16 @@ class Optimizer:
     def built(self):
         return self._slots is not None
 
+    def variable_count(self):
+        """Scalars in Keras's ``optimizer.variables`` (the summary's "Optimizer params"):
+        iterations, the learning rate (unless a schedule/callable), Nadam's u_product, and
+        one slot element per trainable element. 0 until built (Keras prints nothing then)."""
+        if not self.built:
+            return 0
+        lr_var = 0 if callable(self._learning_rate) else 1
+        extra = 1 if self._kind == "nadam" else 0
+        return 1 + lr_var + extra + len(self._slots) * self._trainable_count
+
     def build_flat(self, size):
         """Allocate the slots for ``size`` flat parameters (done by the first step)."""
         if self._slots is not None:
@@ -176,6 +187,8 @@ class Optimizer:
                            **hyper)
         if self._kind == "nadam":
             self._u_product = hyper["u_product"]
+        if self._trainable_count is None:       # Keras builds on the first variable list
+            self._trainable_count = int(np.asarray(segments).reshape(-1, 2)[:, 1].sum())
         self._iterations += 1
 
     def apply_gradients(self, grads_and_vars):
