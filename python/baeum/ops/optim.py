@@ -2,7 +2,7 @@
 import numpy as np
 
 from baeum import _core
-from baeum.ops._checks import as_float, as_input, check_out
+from baeum.ops._checks import as_float, as_input
 from baeum.reference.optim import KINDS, optimizer_slot_names
 
 __all__ = ["optimizer_step", "optimizer_slot_names"]
@@ -18,6 +18,28 @@ def _opt_float(v, name):
     if not f >= 0:
         raise ValueError(f"{_OP}: {name} must be >= 0 or None, got {v!r}.")
     return f
+
+
+def _check_buffer(a, name, n, others=()):
+    """A float32 C-contiguous writable (n,) array updated in place (never copied)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{_OP}: {name} must be a numpy.ndarray (updated in place), got "
+                        f"{type(a).__name__}.")
+    if a.dtype != np.float32:
+        raise TypeError(f"{_OP}: {name} must be float32, got {a.dtype}. Fix: allocate it "
+                        f"with np.zeros({n}, dtype=np.float32) (a converted copy would lose "
+                        "the update).")
+    if a.shape != (n,):
+        raise ValueError(f"{_OP}: {name} has shape {a.shape}, expected ({n},) like params.")
+    if not a.flags.c_contiguous:
+        raise ValueError(f"{_OP}: {name} must be C-contiguous (it is updated in place, never "
+                         "copied). Fix: np.ascontiguousarray(...) once, when you allocate it.")
+    if not a.flags.writeable:
+        raise ValueError(f"{_OP}: {name} is read-only.")
+    for o in others:
+        if np.may_share_memory(a, o):
+            raise ValueError(f"{_OP}: {name} overlaps another buffer (params, grads or a slot); "
+                             "each needs its own memory.")
 
 
 def check_segments(segments, n, op=_OP):
@@ -87,22 +109,22 @@ def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_dec
     if grads.shape[0] != n:
         raise ValueError(f"{_OP}: grads has shape {grads.shape}, params has shape "
                          f"{params.shape}; they must match element for element.")
-    check_out(params, (n,), _OP, inputs=(grads,))
+    _check_buffer(params, "params", n, others=(grads,))
     names = optimizer_slot_names(kind, momentum=momentum, centered=centered, amsgrad=amsgrad)
     slots = list(slots)
     if len(slots) != len(names):
         raise ValueError(f"{_OP}: {kind!r} with these options needs {len(names)} slot arrays "
                          f"{names}, got {len(slots)}.")
     for j, s in enumerate(slots):
-        check_out(s, (n,), f"{_OP} (slot {names[j]!r})", inputs=[params, grads] + slots[:j])
+        _check_buffer(s, f"slot {j} ({names[j]!r})", n, others=[params, grads] + slots[:j])
     seg = check_segments(segments, n)
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
         raise ValueError(f"{_OP}: step must be an integer >= 1 (iterations + 1), got {step!r}.")
     wd = _opt_float(weight_decay, "weight_decay")
     if kind == "adamw" and weight_decay is None:
         raise ValueError(f"{_OP}: 'adamw' needs weight_decay (Keras default 0.004).")
-    clips = [_opt_float(v, k) for k, v in
-             (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm))]
+    clips = [_opt_float(v, k) for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                          ("global_clipnorm", global_clipnorm))]
     if sum(c > 0 for c in clips) > 1:
         raise ValueError(f"{_OP}: only one of clipnorm, clipvalue and global_clipnorm can be "
                          f"set; got clipnorm={clipnorm}, clipvalue={clipvalue}, "
