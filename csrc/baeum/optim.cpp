@@ -94,6 +94,55 @@ inline float clip_grad(float g, float ga, float gb, float cv) {
   return g * ga / gb;
 }
 
+// Optional slots as template flags: a branch-free body is what lets gcc vectorise the loop
+// (a conditional store inside it would not be).
+template <bool Centered, bool Momentum>
+void rmsprop_run(const Consts& k, float* __restrict p, const float* __restrict gr,
+                 float* __restrict v_, float* __restrict mom, float* __restrict avg, int64_t len,
+                 float ga, float gb) {
+  const float lr = k.lr, eps = k.eps, cv = k.cv, rho = k.rho, omr = k.omr, mu = k.mu;
+#pragma omp simd
+  for (int64_t i = 0; i < len; ++i) {
+    const float g = clip_grad(gr[i], ga, gb, cv);
+    const float v = rho * v_[i] + omr * (g * g);
+    v_[i] = v;
+    float den = v + eps;
+    if (Centered) {
+      const float a = rho * avg[i] + omr * g;
+      avg[i] = a;
+      den = v - a * a + eps;
+    }
+    const float inc = lr * g / std::sqrt(den);
+    if (Momentum) {
+      const float m = mu * mom[i] + inc;
+      mom[i] = m;
+      p[i] -= m;
+    } else {
+      p[i] -= inc;
+    }
+  }
+}
+
+template <bool Amsgrad>
+void adam_run(const Consts& k, float* __restrict p, const float* __restrict gr,
+              float* __restrict m_, float* __restrict v_, float* __restrict vhat, int64_t len,
+              float ga, float gb) {
+  const float eps = k.eps, cv = k.cv, omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha;
+#pragma omp simd
+  for (int64_t i = 0; i < len; ++i) {
+    const float g = clip_grad(gr[i], ga, gb, cv);
+    const float m = m_[i] + (g - m_[i]) * omb1;
+    float v = v_[i] + (g * g - v_[i]) * omb2;
+    m_[i] = m;
+    v_[i] = v;
+    if (Amsgrad) {
+      v = std::max(vhat[i], v);
+      vhat[i] = v;
+    }
+    p[i] -= m * alpha / (std::sqrt(v) + eps);
+  }
+}
+
 // One contiguous run [0, len) of one variable. Pointers are already offset.
 void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __restrict p,
                 const float* __restrict gr, float* __restrict s0, float* __restrict s1,
@@ -131,29 +180,12 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
     }
     case OptimKind::rmsprop: {
       // slots: s0 velocity, s1 momentum (or null), s2 average gradient (or null)
-      const float rho = k.rho, omr = k.omr, mu = k.mu;
-#pragma omp simd
-      for (int64_t i = 0; i < len; ++i) {
-        const float g = clip_grad(gr[i], ga, gb, cv);
-        const float v = rho * s0[i] + omr * (g * g);
-        s0[i] = v;
-        float den;
-        if (s2 != nullptr) {
-          const float a = rho * s2[i] + omr * g;
-          s2[i] = a;
-          den = v - a * a + eps;
-        } else {
-          den = v + eps;
-        }
-        const float inc = lr * g / std::sqrt(den);
-        if (s1 != nullptr) {
-          const float m = mu * s1[i] + inc;
-          s1[i] = m;
-          p[i] -= m;
-        } else {
-          p[i] -= inc;
-        }
-      }
+      if (s2 != nullptr)
+        s1 != nullptr ? rmsprop_run<true, true>(k, p, gr, s0, s1, s2, len, ga, gb)
+                      : rmsprop_run<true, false>(k, p, gr, s0, s1, s2, len, ga, gb);
+      else
+        s1 != nullptr ? rmsprop_run<false, true>(k, p, gr, s0, s1, s2, len, ga, gb)
+                      : rmsprop_run<false, false>(k, p, gr, s0, s1, s2, len, ga, gb);
       break;
     }
     case OptimKind::adagrad: {
@@ -167,20 +199,10 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
       break;
     }
     case OptimKind::adam: {
-      const float omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha;
-#pragma omp simd
-      for (int64_t i = 0; i < len; ++i) {
-        const float g = clip_grad(gr[i], ga, gb, cv);
-        const float m = s0[i] + (g - s0[i]) * omb1;
-        float v = s1[i] + (g * g - s1[i]) * omb2;
-        s0[i] = m;
-        s1[i] = v;
-        if (s2 != nullptr) {  // amsgrad
-          v = std::max(s2[i], v);
-          s2[i] = v;
-        }
-        p[i] -= m * alpha / (std::sqrt(v) + eps);
-      }
+      if (s2 != nullptr)
+        adam_run<true>(k, p, gr, s0, s1, s2, len, ga, gb);
+      else
+        adam_run<false>(k, p, gr, s0, s1, s2, len, ga, gb);
       break;
     }
     case OptimKind::nadam: {
