@@ -12,6 +12,7 @@ import numpy as np
 from baeum import ops
 from baeum.optimizers import schedules
 
+
 class Optimizer:
     """Base class. Subclasses set ``_kind`` and implement ``_hyper()`` / ``get_config()``."""
 
