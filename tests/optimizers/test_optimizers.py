@@ -264,3 +264,33 @@ def test_variable_count_matches_keras_summary(opt, expected):
     # 40 packed elements of which 30 trainable (a frozen/non-trainable variable is skipped)
     opt.apply_flat(np.ones(40, f32), np.ones(40, f32), [[0, 10], [20, 20]])
     assert opt.variable_count() == expected
+
+
+def test_variables_in_keras_order_and_set_weights():
+    opt = O.Nadam(learning_rate=0.01)
+    assert [v.size for v in opt.variables] == [1, 1]        # iterations, learning_rate
+    seg = [[0, 3], [5, 2]]
+    w = np.arange(7, dtype=f32)
+    opt.apply_flat(w, np.ones(7, f32), seg)
+    vs = opt.variables
+    # iterations, lr, momentum(var0), momentum(var1), velocity(var0), velocity(var1), u_product
+    assert [v.size for v in vs] == [1, 1, 3, 2, 3, 2, 1]
+    assert int(vs[0]) == 1 and float(vs[1]) == pytest.approx(0.01)
+    np.testing.assert_allclose(vs[2], 0.1, rtol=1e-6)       # m = (1 − β₁)·g
+    # v = (1 − β₂)·g², with Nadam's float32 β₂: 1 − 0.999f = 9.99987e-4
+    np.testing.assert_allclose(vs[4], 1 - float(f32(0.999)), rtol=1e-6)
+    assert float(vs[-1]) == pytest.approx(0.9 * (1 - 0.5 * 0.96))
+    # a fresh optimizer restored from these values continues identically
+    twin = O.Nadam(learning_rate=0.5)
+    w2 = w.copy()
+    twin.apply_flat(np.zeros(7, f32), np.zeros(7, f32), seg)
+    twin.set_weights([np.copy(v) for v in vs])
+    assert twin.iterations == 1 and twin.learning_rate == pytest.approx(0.01)
+    g = np.linspace(-1, 1, 7).astype(f32)
+    opt.apply_flat(w, g, seg)
+    twin.apply_flat(w2, g, seg)
+    np.testing.assert_array_equal(w, w2)
+    with pytest.raises(ValueError, match="7 variables, got 2"):
+        twin.set_weights(vs[:2])
+    with pytest.raises(ValueError, match="not yet been built"):
+        O.Adam().set_weights([])

@@ -64,7 +64,7 @@ class Optimizer:
         self._slots = None          # list of flat float32 arrays, built on first step
         self._u_product = 1.0       # Nadam's running μ product (unused by the others)
         self._var_offsets = None    # apply_gradients: id(var) → (offset, size)
-        self._trainable_count = None  # elements in the segments of the first step
+        self._segments = None       # (V, 2) segments of the first step (Keras's var list)
 
     # ----------------------------------------------------------- learning rate / step
     def _check_lr(self, lr):
@@ -138,15 +138,53 @@ class Optimizer:
     def built(self):
         return self._slots is not None
 
+    @property
+    def variables(self):
+        """Keras's ``optimizer.variables``, in Keras's order: iterations, learning_rate (unless
+        a schedule/callable), then each slot kind for every trainable variable (e.g. Adam:
+        all momentums, then all velocities), then Nadam's u_product. Slots are 1-D views
+        into the flat buffers (writing into them changes the optimizer state); the scalars
+        are copies (use set_weights)."""
+        out = [np.array(self._iterations, dtype=np.int64)]
+        if not callable(self._learning_rate):
+            out.append(np.array(self._learning_rate, dtype=np.float32))
+        if self.built and self._segments is not None:
+            out += [slot[o:o + n] for slot in self._slots for o, n in self._segments]
+            if self._kind == "nadam":
+                out.append(np.array(self._u_product, dtype=np.float32))
+        return out
+
     def variable_count(self):
-        """Scalars in Keras's ``optimizer.variables`` (the summary's "Optimizer params"):
-        iterations, the learning rate (unless a schedule/callable), Nadam's u_product, and
-        one slot element per trainable element. 0 until built (Keras prints nothing then)."""
-        if not self.built:
-            return 0
-        lr_var = 0 if callable(self._learning_rate) else 1
-        extra = 1 if self._kind == "nadam" else 0
-        return 1 + lr_var + extra + len(self._slots) * self._trainable_count
+        """Scalars in ``variables`` once built (the summary's "Optimizer params"); 0 before
+        the first step, when Keras prints no optimizer line."""
+        return sum(v.size for v in self.variables) if self.built else 0
+
+    def set_weights(self, weights):
+        """Restore ``variables`` (same order and sizes, e.g. from a saved model)."""
+        if not self.built or self._segments is None:
+            raise ValueError(
+                "You are calling `set_weights()` on an optimizer that has not yet been built. "
+                "Fix: run one training step (or apply_flat) first, then set the weights.")
+        current = self.variables
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError(f"set_weights: the optimizer has {len(current)} variables, got "
+                             f"{len(weights)} arrays.")
+        for i, (v, w) in enumerate(zip(current, weights)):
+            w = np.asarray(w)
+            if w.size != v.size:
+                raise ValueError(f"set_weights: variable {i} has {v.size} elements, got an "
+                                 f"array of shape {w.shape}.")
+        has_lr = not callable(self._learning_rate)
+        self._iterations = int(np.asarray(weights[0]))
+        if has_lr:
+            self._learning_rate = float(np.asarray(weights[1]))
+        first = 2 if has_lr else 1
+        for v, w in zip(current[first:], weights[first:]):
+            if v.ndim == 1:
+                v[...] = np.asarray(w, dtype=np.float32).reshape(-1)
+        if self._kind == "nadam":
+            self._u_product = float(np.asarray(weights[-1]))
 
     def build_flat(self, size):
         """Allocate the slots for ``size`` flat parameters (done by the first step)."""
@@ -188,8 +226,8 @@ class Optimizer:
                            **hyper)
         if self._kind == "nadam":
             self._u_product = hyper["u_product"]
-        if self._trainable_count is None:       # Keras builds on the first variable list
-            self._trainable_count = int(np.asarray(segments).reshape(-1, 2)[:, 1].sum())
+        if self._segments is None:              # Keras builds on the first variable list
+            self._segments = [(int(o), int(n)) for o, n in np.asarray(segments).reshape(-1, 2)]
         self._iterations += 1
 
     def apply_gradients(self, grads_and_vars):
