@@ -52,7 +52,9 @@ def test_get():
     assert O.get(opt) is opt
     assert O.get(None) is None
     with pytest.raises(ValueError, match="'sgd'.*'nadam'"):
-        O.get("adamax")
+        O.get("adamx")
+    with pytest.raises(NotImplementedError, match="Adamax.*not implemented"):
+        O.get("Adamax")
     with pytest.raises(ValueError, match="Could not interpret"):
         O.get(3)
     assert O.get(O.serialize(opt)).get_config() == opt.get_config()

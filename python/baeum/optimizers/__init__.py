@@ -17,6 +17,8 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "Nadam", "
            "get", "serialize", "deserialize"]
 
 ALL_OBJECTS_DICT = {c.__name__.lower(): c for c in (SGD, RMSprop, Adagrad, Adam, AdamW, Nadam)}
+# Keras 3 optimizers baeum does not have (yet): asking for one is NotImplementedError.
+_KERAS_ONLY = {"adamax", "adadelta", "adafactor", "ftrl", "lion", "muon", "lossscaleoptimizer"}
 
 
 def serialize(optimizer):
@@ -49,6 +51,10 @@ def get(identifier):
         cls = ALL_OBJECTS_DICT.get(identifier.lower())
         if cls is not None:
             return cls()
+        if identifier.lower() in _KERAS_ONLY:
+            raise NotImplementedError(
+                f"Optimizer {identifier!r} exists in Keras but is not implemented in baeum yet. "
+                f"Available: {', '.join(repr(k) for k in ALL_OBJECTS_DICT)}.")
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Valid names: "
                      f"{', '.join(repr(k) for k in ALL_OBJECTS_DICT)} (any case), an "
                      "optimizer instance, or a config dict.")
