@@ -12,5 +12,6 @@ Conventions (tested in tests/kernels):
 Each function has a NumPy twin with the same signature in ``baeum.reference``.
 """
 from baeum.ops.linalg import matmul
+from baeum.ops.optim import optimizer_slot_names, optimizer_step
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "optimizer_step", "optimizer_slot_names"]

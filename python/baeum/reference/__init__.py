@@ -4,5 +4,6 @@ This is the definition of "correct" and the first thing to read: each function i
 plain math, with no speed tricks. Tests compare baeum.ops against it.
 """
 from baeum.reference.linalg import matmul
+from baeum.reference.optim import optimizer_slot_names, optimizer_step
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "optimizer_step", "optimizer_slot_names"]
