@@ -12,5 +12,15 @@ Conventions (tested in tests/kernels):
 Each function has a NumPy twin with the same signature in ``baeum.reference``.
 """
 from baeum.ops.linalg import matmul
+from baeum.ops.losses import (
+    sigmoid_binary_crossentropy,
+    softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
+)
 
-__all__ = ["matmul"]
+__all__ = [
+    "matmul",
+    "sigmoid_binary_crossentropy",
+    "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy",
+]

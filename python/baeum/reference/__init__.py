@@ -4,5 +4,15 @@ This is the definition of "correct" and the first thing to read: each function i
 plain math, with no speed tricks. Tests compare baeum.ops against it.
 """
 from baeum.reference.linalg import matmul
+from baeum.reference.losses import (
+    sigmoid_binary_crossentropy,
+    softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
+)
 
-__all__ = ["matmul"]
+__all__ = [
+    "matmul",
+    "sigmoid_binary_crossentropy",
+    "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy",
+]
