@@ -10,8 +10,9 @@
 //   sparse CE    the same with t' = onehot(label): L_i = m + log s − z_label, ∂ = p − onehot
 //   sigmoid BCE  ℓ(z, t') = max(z, 0) − z·t' + log1p(e^{−|z|})      (= −t'·log σ(z) − (1−t')·log(1−σ(z)))
 //                ∂ℓ/∂z = σ(z) − t';  L_i = mean_d ℓ,  ∂L_i/∂z_d = (σ(z_d) − t'_d) / D
-//                σ(z) is evaluated as 1/(1+e^{−z}) for z ≥ 0 and e^{z}/(1+e^{z}) for z < 0,
-//                so e^{·} never overflows.
+//                σ(z) − t' is evaluated as (1 − t') − e^{−z}/(1+e^{−z}) for z ≥ 0 and
+//                e^{z}/(1+e^{z}) − t' for z < 0: e^{·} ≤ 1 never overflows, and σ ≈ 1 with
+//                t' = 1 does not cancel.
 // Label smoothing (Keras): CE t' = t(1−ls) + ls/C;  BCE t' = t(1−ls) + ls/2.
 // The gradient written is dinp = dloss[i] · ∂L_i/∂z (the chain rule through the reduction
 // is folded into dloss by the caller), overwriting dinp.
@@ -33,10 +34,15 @@ namespace baeum {
 namespace {
 constexpr int64_t kGrain = 16384;  // elements per thread before a fork/join pays off
 
-inline float stable_sigmoid(float z) {
-  if (z >= 0.0f) return 1.0f / (1.0f + std::exp(-z));
+// σ(z) − t without overflow and without cancellation when σ(z) ≈ 1 and t = 1:
+// for z ≥ 0 it is (1 − t) − σ(−z), with σ(−z) = e^{−z}/(1 + e^{−z}) small and exact.
+inline float sigmoid_minus(float z, float t) {
+  if (z >= 0.0f) {
+    const float e = std::exp(-z);
+    return (1.0f - t) - e / (1.0f + e);
+  }
   const float e = std::exp(z);
-  return e / (1.0f + e);
+  return e / (1.0f + e) - t;
 }
 }  // namespace
 
@@ -124,7 +130,7 @@ void sigmoid_binary_crossentropy(float* loss, float* dinp, const float* inp,
       float* g = dinp + i * D;
       const float scale = static_cast<float>(dloss[i] * inv_d);
       for (int64_t d = 0; d < D; ++d)
-        g[d] = scale * (stable_sigmoid(z[d]) - (t[d] * keep + spread));
+        g[d] = scale * sigmoid_minus(z[d], t[d] * keep + spread);
     }
   }
 }

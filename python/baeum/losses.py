@@ -100,6 +100,8 @@ def _coefficients(shape, sample_weight, mask, reduction):
         w, divisor_sw = np.ones(shape), None
     else:
         vals, sw = squeeze_or_expand_to_same_rank(np.zeros(shape), sw)
+        if sw.ndim < vals.ndim:  # (N,) weights on (N, T) losses: one weight per sample, as
+            sw = sw.reshape(sw.shape + (1,) * (vals.ndim - sw.ndim))  # tf.keras did
         try:
             w = np.broadcast_to(sw, np.broadcast_shapes(vals.shape, sw.shape))
         except ValueError:
