@@ -285,3 +285,18 @@ def test_unsupported_options_raise():
         losses.CategoricalCrossentropy(axis=1)
     with pytest.raises(ValueError, match="label_smoothing"):
         losses.BinaryCrossentropy(label_smoothing=2.0)
+
+
+def test_ignore_class_segmentation_shapes(rng):
+    z = rng.normal(size=(2, 3, 4)).astype(np.float32)  # (N, H*W, C) logits
+    y = np.array([[0, 255, 3], [255, 1, 2]])[..., None]  # (N, H*W, 1) with a void label
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=255)
+    v, g = loss.value_and_grad(y, z)
+    logp = z - np.log(np.exp(z.astype(np.float64)).sum(-1, keepdims=True))
+    valid = [(0, 0, 0), (0, 2, 3), (1, 1, 1), (1, 2, 2)]
+    assert v == pytest.approx(-np.mean([logp[i, j, k] for i, j, k in valid]), rel=1e-5)
+    assert g.shape == z.shape and np.all(g[0, 1] == 0) and np.all(g[1, 0] == 0)
+    fused = losses.SparseCategoricalCrossentropy(ignore_class=255).value_and_grad_logits(
+        y, z, "softmax")
+    assert fused[0] == pytest.approx(v, rel=1e-7)
+    np.testing.assert_array_equal(fused[1], g)

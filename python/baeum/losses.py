@@ -529,25 +529,31 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
                 f"SparseCategoricalCrossentropy: y_true has shape {np.shape(y_true)}, expected "
                 f"{yp.shape[:-1]} (or {yp.shape[:-1] + (1,)}) for y_pred of shape {yp.shape}."
             )
-        labels = yt
-        if self.ignore_class is not None:  # Keras: ignored labels are replaced by 0
-            labels = np.where(yt == self.ignore_class, 0, yt)
-        labels = ops.losses.as_labels(labels, c, "SparseCategoricalCrossentropy")
-        if self.ignore_class is not None:
-            self._ignored = (yt == self.ignore_class).reshape(labels.shape)
-        return labels, yp
+        if self.ignore_class is None:
+            return ops.losses.as_labels(yt, c, "SparseCategoricalCrossentropy"), yp
+        # Labels stay int64 with ignore_class kept in place; _mask finds those entries and
+        # they are replaced by 0 (as Keras does) only where a class index is needed.
+        ignored = yt == self.ignore_class
+        labels = ops.losses.as_labels(np.where(ignored, 0, yt), c,
+                                      "SparseCategoricalCrossentropy")
+        return np.where(ignored, self.ignore_class, labels).astype(np.int64), yp
 
     def _mask(self, labels):
         if self.ignore_class is None:
             return None
-        return ~self._ignored
+        return labels != self.ignore_class
+
+    def _class_index(self, labels):
+        mask = self._mask(labels)
+        return labels if mask is None else np.where(mask, labels, 0)
 
     def _kernel(self, labels, z2, dloss):
-        return ops.sparse_softmax_cross_entropy(z2, labels.reshape(-1), dloss=dloss)
+        return ops.sparse_softmax_cross_entropy(z2, self._class_index(labels).reshape(-1),
+                                                dloss=dloss)
 
     def _prob_fn(self, labels, yp, grad):
         c = yp.shape[-1]
-        t = np.eye(c)[labels] if labels.size else np.zeros(yp.shape)
+        t = np.eye(c)[self._class_index(labels)] if labels.size else np.zeros(yp.shape)
         s = np.sum(yp, axis=-1, keepdims=True)
         q = yp / s
         qc = np.clip(q, _LO, _HI)

@@ -155,3 +155,14 @@ def test_core_checks_sizes_itself():
     with pytest.raises(ValueError):
         _core.softmax_cross_entropy(z, z, np.empty(3, np.float32),
                                     np.empty((3, 4), np.float32), None, 0.0)
+
+
+def test_bad_dtypes_raise_type_error():
+    z = np.zeros((2, 3), np.float32)
+    with pytest.raises(TypeError, match="integers"):
+        ops.sparse_softmax_cross_entropy(z, np.array(["a", "b"]))
+    with pytest.raises(TypeError, match="real numbers"):
+        ops.softmax_cross_entropy(z.astype(np.complex64), z)
+    with pytest.raises(TypeError, match="float32"):
+        _core.softmax_cross_entropy(z.astype(np.float64), z, np.empty(2, np.float32), None,
+                                    None, 0.0)
