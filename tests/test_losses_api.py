@@ -25,6 +25,9 @@ YP = [[0.6, 0.4], [0.4, 0.6]]
     (losses.MeanAbsolutePercentageError(), [[1.0, 2.0]], [[1.5, 1.0]], 50.0),
     (losses.MeanSquaredLogarithmicError(), [[np.e - 1]], [[np.e ** 2 - 1]], 1.0),
     (losses.LogCosh(), [[0.0]], [[1.0]], np.log(np.cosh(1.0))),
+    (losses.CategoricalHinge(), YT, YP, 1.4),
+    (losses.Poisson(), YT, YP, 0.5 + (-np.log(0.4) * 0.5) / 2),
+    (losses.CosineSimilarity(), [[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]], -0.5),
 ])
 def test_keras_values(loss, yt, yp, want):
     assert loss(yt, yp) == pytest.approx(want, rel=1e-5)
@@ -230,7 +233,9 @@ def test_names_function_forms_and_config():
              losses.CategoricalCrossentropy: "categorical_crossentropy",
              losses.SparseCategoricalCrossentropy: "sparse_categorical_crossentropy",
              losses.Huber: "huber_loss", losses.Hinge: "hinge",
-             losses.KLDivergence: "kl_divergence"}
+             losses.KLDivergence: "kl_divergence", losses.Poisson: "poisson",
+             losses.CategoricalHinge: "categorical_hinge",
+             losses.CosineSimilarity: "cosine_similarity"}
     for cls, name in names.items():
         assert cls().name == name
         assert cls().reduction == "sum_over_batch_size"

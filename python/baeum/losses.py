@@ -335,6 +335,64 @@ class KLDivergence(Loss):
         return L, (-t / p * ((yp >= _LO) & (yp <= 1.0)) if grad else None), None
 
 
+class CategoricalHinge(Loss):
+    """pos = Σ y·ŷ, neg = max((1 − y)·ŷ) over the last axis; L = max(neg − pos + 1, 0)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
+        super().__init__(name, reduction, dtype)
+
+    def _fn(self, yt, yp, grad):
+        pos = np.sum(yt * yp, axis=-1)
+        other = (1.0 - yt) * yp
+        neg = np.max(other, axis=-1) if yp.shape[-1] else np.zeros(pos.shape)
+        L = np.maximum(neg - pos + 1.0, 0.0)
+        if not grad:
+            return L, None, None
+        # d neg / d ŷ: (1 − y) at the (first) arg-max of (1 − y)·ŷ
+        at_max = np.eye(yp.shape[-1])[np.argmax(other, axis=-1)]
+        g = ((1.0 - yt) * at_max - yt) * (L > 0)[..., None]
+        return L, g, None
+
+
+class Poisson(Loss):
+    """L = mean(ŷ − y·log(ŷ + ε)) over the last axis."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(name, reduction, dtype)
+
+    def _fn(self, yt, yp, grad):
+        L = np.mean(yp - yt * np.log(yp + _LO), axis=-1)
+        return L, ((1.0 - yt / (yp + _LO)) / yp.shape[-1] if grad else None), None
+
+
+class CosineSimilarity(Loss):
+    """L = −Σ ŷ_n·y_n over the last axis, x_n = x / sqrt(max(Σx², 1e-12)) (Keras l2_normalize).
+
+    Keras's loss is the NEGATIVE cosine similarity (−1 = perfectly aligned), so minimising
+    it aligns ŷ with y.
+    """
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity",
+                 dtype=None):
+        super().__init__(name, reduction, dtype)
+        self.axis = _check_axis(axis, "CosineSimilarity")
+
+    def _fn(self, yt, yp, grad):
+        a = yt / np.sqrt(np.maximum(np.sum(yt * yt, axis=-1, keepdims=True), 1e-12))
+        sq = np.sum(yp * yp, axis=-1, keepdims=True)
+        n = np.sqrt(np.maximum(sq, 1e-12))
+        u = yp / n
+        L = -np.sum(a * u, axis=-1)
+        if not grad:
+            return L, None, None
+        # d u / d ŷ = (I − u uᵀ)/n while ‖ŷ‖² > 1e-12 (else n is the constant 1e-6)
+        proj = np.where(sq > 1e-12, np.sum(a * u, axis=-1, keepdims=True) * u, 0.0)
+        return L, -(a - proj) / n, None
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
 # --- cross-entropies -------------------------------------------------------------------
 
 def _check_label_smoothing(ls, cls):
@@ -633,6 +691,18 @@ def kl_divergence(y_true, y_pred):
     return KLDivergence().call(y_true, y_pred)
 
 
+def categorical_hinge(y_true, y_pred):
+    return CategoricalHinge().call(y_true, y_pred)
+
+
+def poisson(y_true, y_pred):
+    return Poisson().call(y_true, y_pred)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    return CosineSimilarity(axis=axis).call(y_true, y_pred)
+
+
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     return BinaryCrossentropy(from_logits, label_smoothing, axis).call(y_true, y_pred)
 
@@ -654,8 +724,8 @@ kld = KLD = kl_divergence
 bce = BCE = binary_crossentropy
 
 _CLASSES = [MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-            MeanSquaredLogarithmicError, Huber, LogCosh, Hinge, SquaredHinge, KLDivergence,
-            BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy]
+            MeanSquaredLogarithmicError, Huber, LogCosh, Hinge, SquaredHinge, CategoricalHinge,
+            KLDivergence, Poisson, CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy]
 _FUNCTIONS = {  # function name / alias -> class
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError, "MSE": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
@@ -664,7 +734,8 @@ _FUNCTIONS = {  # function name / alias -> class
     "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
     "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
     "huber": Huber, "huber_loss": Huber, "log_cosh": LogCosh, "logcosh": LogCosh,
-    "hinge": Hinge, "squared_hinge": SquaredHinge,
+    "hinge": Hinge, "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge,
+    "poisson": Poisson, "cosine_similarity": CosineSimilarity,
     "kl_divergence": KLDivergence, "kld": KLDivergence, "KLD": KLDivergence,
     "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
     "BCE": BinaryCrossentropy,
@@ -673,8 +744,8 @@ _FUNCTIONS = {  # function name / alias -> class
 }
 _BY_FUNCTION = {f: _FUNCTIONS[f.__name__] for f in (
     mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
-    mean_squared_logarithmic_error, huber, log_cosh, hinge, squared_hinge, kl_divergence,
-    binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy)}
+    mean_squared_logarithmic_error, huber, log_cosh, hinge, squared_hinge, categorical_hinge,
+    kl_divergence, poisson, cosine_similarity, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy)}
 
 
 def _crossentropy_by_shapes(y_true_shape, y_pred_shape):

@@ -88,11 +88,14 @@ def _cases(rng):
         (losses.CategoricalCrossentropy(from_logits=True), onehot, pr),
         (losses.SparseCategoricalCrossentropy(), onehot.argmax(1), prob),
         (losses.SparseCategoricalCrossentropy(ignore_class=1), onehot.argmax(1), prob),
+        (losses.CategoricalHinge(), onehot, pr),
+        (losses.Poisson(), pos, rng.random((5, 3)) * 2 + 0.1),
+        (losses.CosineSimilarity(), yr, pr),
     ]
 
 
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
-@pytest.mark.parametrize("idx", range(18))
+@pytest.mark.parametrize("idx", range(21))
 def test_loss_grad_matches_finite_differences(rng, idx, reduction):
     loss, yt, yp = _cases(rng)[idx]
     loss.reduction = reduction
