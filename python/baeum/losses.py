@@ -791,13 +791,14 @@ def get(identifier, *, y_true_shape=None, y_pred_shape=None):
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}")
 
 
+_TABLE = {**_FUNCTIONS, **{c.__name__: c for c in _CLASSES}}
+VALID_NAMES = sorted(_TABLE) + ["crossentropy", "ce"]  # every string get() accepts
+
+
 def _lookup(name):
-    table = {**_FUNCTIONS, **{c.__name__: c for c in _CLASSES}}
-    if name not in table:
-        raise ValueError(
-            f"Unknown loss {name!r}. Valid names: {sorted(table) + ['crossentropy', 'ce']}."
-        )
-    return table[name]
+    if name not in _TABLE:
+        raise ValueError(f"Unknown loss {name!r}. Valid names: {VALID_NAMES}.")
+    return _TABLE[name]
 
 
 def serialize(loss):

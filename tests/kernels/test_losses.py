@@ -166,3 +166,10 @@ def test_bad_dtypes_raise_type_error():
     with pytest.raises(TypeError, match="float32"):
         _core.softmax_cross_entropy(z.astype(np.float64), z, np.empty(2, np.float32), None,
                                     None, 0.0)
+
+
+@pytest.mark.parametrize("name", ["softmax_cross_entropy", "sparse_softmax_cross_entropy",
+                                  "sigmoid_binary_crossentropy"])
+def test_reference_twin_has_same_signature(name):
+    import inspect
+    assert inspect.signature(getattr(ops, name)) == inspect.signature(getattr(reference, name))
