@@ -168,6 +168,10 @@ def test_get_accuracy_by_loss_and_errors():
         metrics.CategoricalAccuracy
     with pytest.raises(ValueError, match="y_true_shape"):
         metrics.get("accuracy", loss="mse")
+    with pytest.raises(ValueError, match="y_true_shape"):
+        metrics.get("accuracy", loss="crossentropy")
+    with pytest.raises(ValueError, match="y_true_shape"):
+        metrics.get("acc")
     with pytest.raises(ValueError, match="Valid names.*precision"):
         metrics.get("acuracy")
 

@@ -486,11 +486,13 @@ def _by_shapes(y_true_shape, y_pred_shape, binary, sparse, categorical):
 
 
 def _by_loss(loss, what):
-    if loss is not None:
-        lobj = _losses.get(loss) if not isinstance(loss, _losses.Loss) else loss
-        for name, cls in _ACCURACY_BY_LOSS.items():
-            if type(lobj).__name__ == _losses.get(name).__class__.__name__:
-                return cls
+    try:
+        lobj = _losses.get(loss)
+    except ValueError:  # e.g. 'crossentropy' itself needs shapes
+        lobj = None
+    for name, cls in _ACCURACY_BY_LOSS.items():
+        if lobj is not None and type(lobj) is type(_losses.get(name)):
+            return cls
     raise ValueError(
         f"metric {what!r} is resolved from the target and output shapes; pass y_true_shape= "
         "and y_pred_shape= (or a crossentropy loss=), or name the metric explicitly, e.g. "
