@@ -10,6 +10,7 @@ namespace py = pybind11;
 
 void bind_gemm(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_losses(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "baeum's compiled kernels. Use baeum.ops, which checks arguments, not this module.";
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
 
   bind_gemm(m);
   bind_optim(m);
+  bind_losses(m);
 }

@@ -13,5 +13,10 @@ Each function has a NumPy twin with the same signature in ``baeum.reference``.
 """
 from baeum.ops.linalg import matmul
 from baeum.ops.optim import optimizer_slot_names, optimizer_step
+from baeum.ops.losses import sigmoid_binary_crossentropy, softmax_cross_entropy, sparse_softmax_cross_entropy
 
-__all__ = ["matmul", "optimizer_step", "optimizer_slot_names"]
+__all__ = [
+    "matmul",
+    "optimizer_step", "optimizer_slot_names",
+    "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
+]

@@ -5,5 +5,10 @@ plain math, with no speed tricks. Tests compare baeum.ops against it.
 """
 from baeum.reference.linalg import matmul
 from baeum.reference.optim import optimizer_slot_names, optimizer_step
+from baeum.reference.losses import sigmoid_binary_crossentropy, softmax_cross_entropy, sparse_softmax_cross_entropy
 
-__all__ = ["matmul", "optimizer_step", "optimizer_slot_names"]
+__all__ = [
+    "matmul",
+    "optimizer_step", "optimizer_slot_names",
+    "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
+]
