@@ -238,8 +238,8 @@ struct Problem {
 };
 
 // How B̃ is made for one rectangle of C:
-//  - direct: B needs no transpose and is small (≤ 128 KiB): the micro-kernel reads B itself
-//    (row stride ldb), since packing would copy more than the multiply reuses. Large B is
+//  - direct: B needs no transpose and is small (≤ 128 KiB, so it stays in L2): the
+//    micro-kernel reads B itself (row stride ldb) and the packing copy is saved. Large B is
 //    never read directly: rows 4 KiB apart all land in the same L1 sets.
 //  - per panel: the rectangle has one MC block of rows, so each KC×NR panel of B̃ is used by
 //    one sweep of ir only: pack it just before that sweep, into an L1-sized buffer, instead
@@ -248,7 +248,8 @@ struct Problem {
 enum class BMode { direct, per_panel, block };
 
 static BMode b_mode(const Problem& P, int64_t m, int64_t n, const MicroKernel& uk) {
-  if (!P.B.trans && m <= 2 * uk.mr && n * P.K <= 32768) return BMode::direct;
+  // (ld a multiple of 1024 floats = 4 KiB puts every row of a panel in the same L1 set.)
+  if (!P.B.trans && n * P.K <= 32768 && (P.B.ld % 1024 != 0 || P.K <= 16)) return BMode::direct;
   if (m <= uk.mc) return BMode::per_panel;
   return BMode::block;
 }
