@@ -9,6 +9,7 @@
 namespace py = pybind11;
 
 void bind_gemm(py::module_& m);
+void bind_elementwise(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "baeum's compiled kernels. Use baeum.ops, which checks arguments, not this module.";
@@ -21,4 +22,5 @@ PYBIND11_MODULE(_core, m) {
   m.def("available_cpus", &baeum::available_cpus);
 
   bind_gemm(m);
+  bind_elementwise(m);
 }

@@ -11,6 +11,46 @@ Conventions (tested in tests/kernels):
 
 Each function has a NumPy twin with the same signature in ``baeum.reference``.
 """
+from baeum.ops.activations import (
+    activation_backward,
+    activation_forward,
+    activation_needs_input,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    rrelu_backward,
+    rrelu_forward,
+)
 from baeum.ops.linalg import matmul
+from baeum.ops.nn import (
+    bias_add,
+    bias_grad,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+    softmax_backward,
+    softmax_forward,
+)
 
-__all__ = ["matmul"]
+__all__ = [
+    "matmul",
+    "activation_forward",
+    "activation_backward",
+    "activation_needs_input",
+    "relu_forward",
+    "relu_backward",
+    "prelu_forward",
+    "prelu_backward",
+    "rrelu_forward",
+    "rrelu_backward",
+    "dense_forward",
+    "dense_backward",
+    "dropout_forward",
+    "dropout_backward",
+    "softmax_forward",
+    "softmax_backward",
+    "bias_add",
+    "bias_grad",
+]

@@ -3,6 +3,46 @@
 This is the definition of "correct" and the first thing to read: each function is the
 plain math, with no speed tricks. Tests compare baeum.ops against it.
 """
+from baeum.reference.activations import (
+    activation_backward,
+    activation_forward,
+    activation_needs_input,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    rrelu_backward,
+    rrelu_forward,
+)
 from baeum.reference.linalg import matmul
+from baeum.reference.nn import (
+    bias_add,
+    bias_grad,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+    softmax_backward,
+    softmax_forward,
+)
 
-__all__ = ["matmul"]
+__all__ = [
+    "matmul",
+    "activation_forward",
+    "activation_backward",
+    "activation_needs_input",
+    "relu_forward",
+    "relu_backward",
+    "prelu_forward",
+    "prelu_backward",
+    "rrelu_forward",
+    "rrelu_backward",
+    "dense_forward",
+    "dense_backward",
+    "dropout_forward",
+    "dropout_backward",
+    "softmax_forward",
+    "softmax_backward",
+    "bias_add",
+    "bias_grad",
+]
