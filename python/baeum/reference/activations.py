@@ -179,7 +179,7 @@ def rrelu_slopes(shape, lower, upper, seed):
 
 def rrelu_forward(x, lower, upper, seed, *, training, out=None, slopes=None):
     """y = x if x >= 0 else s·x; s ~ U[lower, upper) (training) or (lower+upper)/2."""
-    x = np.asarray(x, dtype=np.float32)
+    x = np.asarray(x, dtype=np.float64)
     if training:
         s = rrelu_slopes(x.shape, lower, upper, seed)
     else:
