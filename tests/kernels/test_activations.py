@@ -201,3 +201,17 @@ def test_keras_activations_module(rng):
         A.get("nope")
     with pytest.raises(NotImplementedError, match="mish"):
         A.get("mish")
+
+
+OPS_NAMES = ["activation_forward", "activation_backward", "activation_needs_input",
+             "relu_forward", "relu_backward", "prelu_forward", "prelu_backward",
+             "rrelu_forward", "rrelu_backward", "dense_forward", "dense_backward",
+             "dropout_forward", "dropout_backward", "softmax_forward", "softmax_backward",
+             "bias_add", "bias_grad"]
+
+
+@pytest.mark.parametrize("name", OPS_NAMES)
+def test_reference_twin_has_same_signature(name):
+    import inspect
+    assert name in ops.__all__ and name in ref.__all__
+    assert inspect.signature(getattr(ops, name)) == inspect.signature(getattr(ref, name))

@@ -145,3 +145,25 @@ def test_bias_errors():
         ops.bias_grad(np.ones((2, 3)), dbias=np.zeros(2, np.float32))
     with pytest.raises(TypeError, match="dbias must be a numpy.ndarray"):
         ops.bias_grad(np.ones((2, 3)), dbias=[0, 0, 0])
+
+
+def test_float64_noncontiguous_inputs(rng):
+    x64 = rng.standard_normal((12, 10))[::2, ::-1]  # float64, strided, negative stride
+    out, mask = ops.dropout_forward(x64, 0.25, 8)
+    np.testing.assert_array_equal(out, ref.dropout_forward(x64, 0.25, 8)[0])
+    np.testing.assert_allclose(ops.softmax_forward(x64, axis=0),
+                               ref.softmax_forward(x64, axis=0), rtol=1e-5, atol=1e-7)
+    b = np.arange(10.0)[::-1]
+    np.testing.assert_allclose(ops.bias_add(x64, b), x64 + b, rtol=1e-6, atol=1e-6)
+    dout = rng.standard_normal((6, 10)).T.T  # same values, Fortran-ordered copy below
+    np.testing.assert_allclose(ops.dropout_backward(np.asfortranarray(dout), mask),
+                               dout * mask, rtol=1e-6, atol=1e-7)
+
+
+def test_softmax_out_buffer_is_written_in_place(rng):
+    x = rng.standard_normal((4, 6)).astype(np.float32)
+    out = np.empty_like(x)
+    assert ops.softmax_forward(x, out=out) is out
+    np.testing.assert_allclose(out, ref.softmax_forward(x), rtol=1e-5)
+    with pytest.raises(ValueError, match="overlaps an input"):
+        ops.softmax_forward(x, out=x)
