@@ -11,12 +11,37 @@ Conventions (tested in tests/kernels):
 
 Each function has a NumPy twin with the same signature in ``baeum.reference``.
 """
+from baeum.ops.activations import (
+    activation_backward,
+    activation_forward,
+    activation_needs_input,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    rrelu_backward,
+    rrelu_forward,
+)
 from baeum.ops.linalg import matmul
-from baeum.ops.optim import optimizer_slot_names, optimizer_step
 from baeum.ops.losses import sigmoid_binary_crossentropy, softmax_cross_entropy, sparse_softmax_cross_entropy
+from baeum.ops.nn import (
+    bias_add,
+    bias_grad,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+    softmax_backward,
+    softmax_forward,
+)
+from baeum.ops.optim import optimizer_slot_names, optimizer_step
 
 __all__ = [
     "matmul",
-    "optimizer_step", "optimizer_slot_names",
+    "activation_forward", "activation_backward", "activation_needs_input",
+    "relu_forward", "relu_backward", "prelu_forward", "prelu_backward", "rrelu_forward", "rrelu_backward",
+    "dense_forward", "dense_backward", "dropout_forward", "dropout_backward",
+    "softmax_forward", "softmax_backward", "bias_add", "bias_grad",
     "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
+    "optimizer_step", "optimizer_slot_names",
 ]

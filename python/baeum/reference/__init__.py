@@ -3,12 +3,37 @@
 This is the definition of "correct" and the first thing to read: each function is the
 plain math, with no speed tricks. Tests compare baeum.ops against it.
 """
+from baeum.reference.activations import (
+    activation_backward,
+    activation_forward,
+    activation_needs_input,
+    prelu_backward,
+    prelu_forward,
+    relu_backward,
+    relu_forward,
+    rrelu_backward,
+    rrelu_forward,
+)
 from baeum.reference.linalg import matmul
-from baeum.reference.optim import optimizer_slot_names, optimizer_step
 from baeum.reference.losses import sigmoid_binary_crossentropy, softmax_cross_entropy, sparse_softmax_cross_entropy
+from baeum.reference.nn import (
+    bias_add,
+    bias_grad,
+    dense_backward,
+    dense_forward,
+    dropout_backward,
+    dropout_forward,
+    softmax_backward,
+    softmax_forward,
+)
+from baeum.reference.optim import optimizer_slot_names, optimizer_step
 
 __all__ = [
     "matmul",
-    "optimizer_step", "optimizer_slot_names",
+    "activation_forward", "activation_backward", "activation_needs_input",
+    "relu_forward", "relu_backward", "prelu_forward", "prelu_backward", "rrelu_forward", "rrelu_backward",
+    "dense_forward", "dense_backward", "dropout_forward", "dropout_backward",
+    "softmax_forward", "softmax_backward", "bias_add", "bias_grad",
     "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
+    "optimizer_step", "optimizer_slot_names",
 ]

@@ -1,0 +1,63 @@
+// dense.cpp — fused Dense forward and backward (Keras layout, row-major).
+//
+//   z = x·W + b            x (N,D), W (D,U), b (U), z (N,U)
+//   y = f(z)
+// Backward, given dy = ∂L/∂y:
+//   dz = dy ⊙ f'(z)                     (softmax: dz = y ⊙ (dy − Σ_u dy·y) per row)
+//   dW += xᵀ·dz                         (D,U)  — accumulated: beta = 1
+//   db += Σ_n dz                        (U)    — rows summed in order
+//   dx  = dz·Wᵀ                         (N,D)  — overwritten: beta = 0
+// See docs/elementwise.md for the derivation.
+#include "baeum/dense.h"
+
+#include <cstddef>
+#include <vector>
+
+#include "baeum/gemm.h"
+
+namespace baeum {
+
+void dense_forward(float* out, float* preact, const float* inp, const float* weight,
+                   const float* bias, int64_t N, int64_t D, int64_t U, Act act, float alpha) {
+  if (N <= 0 || U <= 0) return;
+  BiasActArgs args;
+  args.alpha = alpha;
+  args.preact = preact;
+  args.ldp = U;
+  GemmEpilogue ep;
+  ep.apply = &bias_act_epilogue;
+  ep.bias = bias;
+  ep.act = static_cast<int>(act);
+  ep.user = &args;
+  // Leading dimensions must be >= 1 even for empty inner sizes.
+  const int64_t lda = D > 0 ? D : 1;
+  sgemm(false, false, N, U, D, 1.0f, inp, lda, weight, U, 0.0f, out, U, &ep);
+  if (act == Act::softmax) softmax_forward(out, out, N, U, 1);
+}
+
+void dense_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                    const float* inp, const float* weight, const float* out, const float* preact,
+                    int64_t N, int64_t D, int64_t U, Act act, float alpha) {
+  if (N <= 0 || U <= 0) {
+    // No rows: weight gradients unchanged; dinp (N×D) is empty or, with U == 0, all zero.
+    if (dinp)
+      for (int64_t i = 0; i < N * D; ++i) dinp[i] = 0.0f;
+    return;
+  }
+  // Why thread_local: reuse the dz buffer across calls (no malloc once warm) and stay safe
+  // when several Python threads call in without the GIL.
+  thread_local std::vector<float> scratch;
+  const float* dz = dout;  // linear: f' = 1, use dout as is
+  if (act != Act::linear) {
+    const std::size_t need = static_cast<size_t>(N * U);
+    if (scratch.size() < need) scratch.resize(need);
+    activation_backward(scratch.data(), dout, preact, out, N, U, act, alpha);
+    dz = scratch.data();
+  }
+  const int64_t lda = D > 0 ? D : 1;
+  if (D > 0) sgemm(true, false, D, U, N, 1.0f, inp, lda, dz, U, 1.0f, dweight, U);
+  if (dbias) bias_grad(dbias, dz, N, U);
+  if (dinp && D > 0) sgemm(false, true, N, D, U, 1.0f, dz, U, weight, U, 0.0f, dinp, lda);
+}
+
+}  // namespace baeum

@@ -1,0 +1,130 @@
+"""baeum.ops.dense_forward / dense_backward vs baeum.reference (fused GEMM + bias + act)."""
+import numpy as np
+import pytest
+
+import baeum
+from baeum import ops
+from baeum import reference as ref
+
+ACTS = ["linear", "relu", "sigmoid", "tanh", "softmax", "gelu", "elu", "swish"]
+SHAPES = [(0, 5, 3), (1, 1, 1), (1, 7, 3), (10, 13, 11), (37, 64, 17), (5, 0, 4), (130, 97, 75)]
+
+
+def _problem(rng, n, d, u, bias=True):
+    inp = rng.standard_normal((n, d)).astype(np.float32)
+    kernel = (rng.standard_normal((d, u)) / np.sqrt(max(d, 1))).astype(np.float32)
+    b = rng.standard_normal(u).astype(np.float32) if bias else None
+    return inp, kernel, b
+
+
+def _tol(d):
+    return dict(rtol=2e-4, atol=2e-5 * max(1.0, np.sqrt(d)))
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("nd_u", SHAPES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_dense_forward_backward(act, nd_u, bias, rng, isa):
+    n, d, u = nd_u
+    inp, kernel, b = _problem(rng, n, d, u, bias)
+    preact = np.empty((n, u), np.float32)
+    out = ops.dense_forward(inp, kernel, b, act, preact=preact)
+    z_ref = np.empty((n, u), np.float64)
+    out_ref = ref.dense_forward(inp, kernel, b, act, preact=z_ref)
+    np.testing.assert_allclose(out, out_ref, **_tol(d))
+    np.testing.assert_allclose(preact, z_ref, **_tol(d))
+
+    dout = rng.standard_normal((n, u)).astype(np.float32)
+    dk = np.zeros((d, u), np.float32)
+    db = np.zeros(u, np.float32) if bias else None
+    dx = np.empty((n, d), np.float32)
+    r = ops.dense_backward(dout, inp, kernel, out, preact, act, dkernel=dk, dbias=db, dinp=dx)
+    assert r is dx
+    dk_ref = np.zeros((d, u))
+    db_ref = np.zeros(u) if bias else None
+    dx_ref = np.empty((n, d))
+    ref.dense_backward(dout, inp, kernel, out, preact, act, dkernel=dk_ref, dbias=db_ref,
+                       dinp=dx_ref)
+    tol = dict(rtol=5e-4, atol=1e-4 * max(1.0, np.sqrt(n)))
+    np.testing.assert_allclose(dk, dk_ref, **tol)
+    np.testing.assert_allclose(dx, dx_ref, rtol=5e-4, atol=1e-4 * max(1.0, np.sqrt(u)))
+    if bias:
+        np.testing.assert_allclose(db, db_ref, **tol)
+
+
+def test_dense_backward_accumulates_and_dinp_optional(rng):
+    inp, kernel, b = _problem(rng, 9, 6, 4)
+    out = ops.dense_forward(inp, kernel, b, "tanh")
+    dout = rng.standard_normal((9, 4)).astype(np.float32)
+    dk = np.zeros((6, 4), np.float32)
+    db = np.zeros(4, np.float32)
+    assert ops.dense_backward(dout, inp, kernel, out, None, "tanh", dkernel=dk, dbias=db) is None
+    once_k, once_b = dk.copy(), db.copy()
+    assert np.abs(once_k).sum() > 0 and np.abs(once_b).sum() > 0
+    ops.dense_backward(dout, inp, kernel, out, None, "tanh", dkernel=dk, dbias=db)
+    np.testing.assert_allclose(dk, 2 * once_k, rtol=1e-6)
+    np.testing.assert_allclose(db, 2 * once_b, rtol=1e-6)
+
+
+def test_dense_empty_batch_leaves_grads(rng):
+    inp, kernel, b = _problem(rng, 0, 5, 3)
+    out = ops.dense_forward(inp, kernel, b, "relu")
+    assert out.shape == (0, 3)
+    dk = np.ones((5, 3), np.float32)
+    db = np.ones(3, np.float32)
+    ops.dense_backward(np.zeros((0, 3), np.float32), inp, kernel, out, None, "relu",
+                       dkernel=dk, dbias=db, dinp=np.empty((0, 5), np.float32))
+    assert (dk == 1).all() and (db == 1).all()
+
+
+def test_dense_alpha_and_noncontiguous(rng):
+    inp64 = rng.standard_normal((8, 20))
+    inp = inp64[:, ::2]
+    kernel = rng.standard_normal((10, 6))
+    b = rng.standard_normal(6)
+    for act, alpha in (("leaky_relu", 0.3), ("elu", 0.5)):
+        got = ops.dense_forward(inp, kernel, b, act, alpha=alpha)
+        want = ref.dense_forward(inp, kernel, b, act, alpha=alpha)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_dense_thread_count_independent(rng, threads):
+    inp, kernel, b = _problem(rng, 200, 150, 130)
+    dout = rng.standard_normal((200, 130)).astype(np.float32)
+    res = []
+    for t in (1, 2):
+        baeum.set_num_threads(t)
+        z = np.empty((200, 130), np.float32)
+        out = ops.dense_forward(inp, kernel, b, "gelu", preact=z)
+        dk = np.zeros((150, 130), np.float32)
+        db = np.zeros(130, np.float32)
+        dx = np.empty((200, 150), np.float32)
+        ops.dense_backward(dout, inp, kernel, out, z, "gelu", dkernel=dk, dbias=db, dinp=dx)
+        res.append((out, dk, db, dx))
+    for a, c in zip(*res):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_dense_errors(rng):
+    inp, kernel, b = _problem(rng, 4, 3, 2)
+    with pytest.raises(ValueError, match=r"kernel must be \(input_dim, units\)"):
+        ops.dense_forward(inp, kernel.T, b)
+    with pytest.raises(ValueError, match=r"bias has shape \(3,\), expected \(2,\)"):
+        ops.dense_forward(inp, kernel, np.zeros(3))
+    with pytest.raises(ValueError, match="must be 2-D"):
+        ops.dense_forward(inp[None], kernel, b)
+    with pytest.raises(ValueError, match="Valid names"):
+        ops.dense_forward(inp, kernel, b, "rellu")
+    out = ops.dense_forward(inp, kernel, b, "gelu")
+    dout = np.ones((4, 2), np.float32)
+    with pytest.raises(ValueError, match="needs preact"):
+        ops.dense_backward(dout, inp, kernel, out, None, "gelu",
+                           dkernel=np.zeros((3, 2), np.float32), dbias=None)
+    with pytest.raises(ValueError, match=r"dkernel has shape \(2, 3\)"):
+        ops.dense_backward(dout, inp, kernel, out, out, "relu",
+                           dkernel=np.zeros((2, 3), np.float32), dbias=None)
+    with pytest.raises(TypeError, match="dbias must be float32"):
+        ops.dense_backward(dout, inp, kernel, out, out, "relu",
+                           dkernel=np.zeros((3, 2), np.float32), dbias=np.zeros(2))
+    with pytest.raises(ValueError, match=r"preact has shape"):
+        ops.dense_forward(inp, kernel, b, preact=np.empty((2, 2), np.float32))
