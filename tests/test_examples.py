@@ -6,6 +6,9 @@ import sys
 
 import pytest
 
+# The course code passes input_shape= to the first layer; Keras (and baeum) warn about it.
+pytestmark = pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")
+
 EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
 
 

@@ -19,8 +19,8 @@ def to_array(data, what, allow_none=False):
     columns = None
     if _is_pandas(data):
         columns = list(getattr(data, "columns", [getattr(data, "name", None)]))
-        bad = [c for c, dt in zip(columns, np.atleast_1d(getattr(data, "dtypes", data.dtype)))
-               if np.dtype(dt).kind not in "fiub"]
+        dtypes = list(data.dtypes) if hasattr(data, "columns") else [data.dtype]
+        bad = [c for c, dt in zip(columns, dtypes) if getattr(dt, "kind", "O") not in "fiub"]
         if bad:
             raise ValueError(
                 f"{what} has non-numeric column(s) {bad}. Fix: encode them first "
