@@ -89,7 +89,10 @@ Consts make_consts(const OptimConfig& c) {
 // The clipped gradient, on the fly: g·ga/gb (clipnorm: ga = c, gb = max(‖g‖, c);
 // global: ga = scale, gb = 1; none: 1, 1 — both exact no-ops), or clip(g, −cv, cv).
 // Ternaries, not fmin/fmax, so a NaN gradient stays NaN as in Keras.
-inline float clip_grad(float g, float ga, float gb, float cv) {
+// always_inline: the rule loops below are inlined into each CPU clone of update_run, so
+// they are compiled for that clone's ISA (a separate call would run the baseline code).
+#define BAEUM_ALWAYS_INLINE inline __attribute__((always_inline))
+BAEUM_ALWAYS_INLINE float clip_grad(float g, float ga, float gb, float cv) {
   if (cv > 0.f) return g < -cv ? -cv : (g > cv ? cv : g);
   return g * ga / gb;
 }
@@ -97,7 +100,7 @@ inline float clip_grad(float g, float ga, float gb, float cv) {
 // Optional slots as template flags: a branch-free body is what lets gcc vectorise the loop
 // (a conditional store inside it would not be).
 template <bool Centered, bool Momentum>
-void rmsprop_run(const Consts& k, float* __restrict p, const float* __restrict gr,
+BAEUM_ALWAYS_INLINE void rmsprop_run(const Consts& k, float* __restrict p, const float* __restrict gr,
                  float* __restrict v_, float* __restrict mom, float* __restrict avg, int64_t len,
                  float ga, float gb) {
   const float lr = k.lr, eps = k.eps, cv = k.cv, rho = k.rho, omr = k.omr, mu = k.mu;
@@ -124,7 +127,7 @@ void rmsprop_run(const Consts& k, float* __restrict p, const float* __restrict g
 }
 
 template <bool Amsgrad>
-void adam_run(const Consts& k, float* __restrict p, const float* __restrict gr,
+BAEUM_ALWAYS_INLINE void adam_run(const Consts& k, float* __restrict p, const float* __restrict gr,
               float* __restrict m_, float* __restrict v_, float* __restrict vhat, int64_t len,
               float ga, float gb) {
   const float eps = k.eps, cv = k.cv, omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha;
@@ -144,6 +147,12 @@ void adam_run(const Consts& k, float* __restrict p, const float* __restrict gr,
 }
 
 // One contiguous run [0, len) of one variable. Pointers are already offset.
+// Why target_clones: the build targets baseline x86-64 (SSE2); these loops are bound by
+// sqrt/div throughput, so an AVX-512 (or AVX2) clone picked at load time by the CPU is
+// ~2-4x faster. -ffp-contract=off (CMake, this file) keeps every clone's rounding identical.
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __restrict p,
                 const float* __restrict gr, float* __restrict s0, float* __restrict s1,
                 float* __restrict s2, int64_t len, float ga, float gb) {

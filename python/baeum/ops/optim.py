@@ -100,6 +100,34 @@ def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_dec
     """
     if kind not in KINDS:
         raise ValueError(f"{_OP}: unknown kind {kind!r}; valid: {', '.join(KINDS)}.")
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"{_OP}: step must be an integer >= 1 (iterations + 1), got {step!r}.")
+    wd = _opt_float(weight_decay, "weight_decay")
+    if kind == "adamw" and weight_decay is None:
+        raise ValueError(f"{_OP}: 'adamw' needs weight_decay (Keras default 0.004).")
+    clips = [_opt_float(v, k) for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                          ("global_clipnorm", global_clipnorm))]
+    if sum(c > 0 for c in clips) > 1:
+        raise ValueError(f"{_OP}: only one of clipnorm, clipvalue and global_clipnorm can be "
+                         f"set; got clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                         f"global_clipnorm={global_clipnorm}.")
+    if kind == "nadam" and u_product is None:
+        raise ValueError(f"{_OP}: nadam needs u_product = μ_1···μ_t (see the docstring).")
+    args = (as_float(lr, "lr", _OP), int(step), wd, *clips,
+            as_float(momentum, "momentum", _OP), bool(nesterov), as_float(rho, "rho", _OP),
+            bool(centered), as_float(beta_1, "beta_1", _OP), as_float(beta_2, "beta_2", _OP),
+            bool(amsgrad), as_float(epsilon, "epsilon", _OP),
+            1.0 if u_product is None else as_float(u_product, "u_product", _OP))
+    # Fast path (every training step): the binding checks every buffer and segment itself
+    # before touching memory. Only when it refuses do the checks below run, to convert what
+    # can be converted and to explain the rest.
+    if (type(params) is np.ndarray and type(grads) is np.ndarray and type(segments) is np.ndarray
+            and type(slots) is list):
+        try:
+            _core.optimizer_step(kind, params, grads, slots, segments, *args)
+            return
+        except (TypeError, ValueError):
+            pass
     if not isinstance(params, np.ndarray) or params.ndim != 1:
         raise ValueError(f"{_OP}: params must be a 1-D float32 numpy array (all variables "
                          f"packed flat), got {type(params).__name__} "
@@ -118,22 +146,4 @@ def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_dec
     for j, s in enumerate(slots):
         _check_buffer(s, f"slot {j} ({names[j]!r})", n, others=[params, grads] + slots[:j])
     seg = check_segments(segments, n)
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
-        raise ValueError(f"{_OP}: step must be an integer >= 1 (iterations + 1), got {step!r}.")
-    wd = _opt_float(weight_decay, "weight_decay")
-    if kind == "adamw" and weight_decay is None:
-        raise ValueError(f"{_OP}: 'adamw' needs weight_decay (Keras default 0.004).")
-    clips = [_opt_float(v, k) for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                                          ("global_clipnorm", global_clipnorm))]
-    if sum(c > 0 for c in clips) > 1:
-        raise ValueError(f"{_OP}: only one of clipnorm, clipvalue and global_clipnorm can be "
-                         f"set; got clipnorm={clipnorm}, clipvalue={clipvalue}, "
-                         f"global_clipnorm={global_clipnorm}.")
-    if kind == "nadam" and u_product is None:
-        raise ValueError(f"{_OP}: nadam needs u_product = μ_1···μ_t (see the docstring).")
-    _core.optimizer_step(
-        kind, params, grads, slots, seg, as_float(lr, "lr", _OP), int(step), wd, *clips,
-        as_float(momentum, "momentum", _OP), bool(nesterov), as_float(rho, "rho", _OP),
-        bool(centered), as_float(beta_1, "beta_1", _OP), as_float(beta_2, "beta_2", _OP),
-        bool(amsgrad), as_float(epsilon, "epsilon", _OP),
-        1.0 if u_product is None else as_float(u_product, "u_product", _OP))
+    _core.optimizer_step(kind, params, grads, slots, seg, *args)
