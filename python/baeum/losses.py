@@ -458,10 +458,32 @@ class _CrossEntropy(Loss):
     def value_and_grad_logits(self, y_true, logits, activation, sample_weight=None):
         if self.from_logits or _activation_name(activation) != self._activation:
             return None
+        fast = self._fast_logits(y_true, logits, sample_weight)
+        if fast is not None:
+            return fast
         shape = np.shape(logits)
         yt, z = self._align(y_true, logits)
         value, dz = self._logits_value(yt, z, sample_weight, True)
         return value, dz.reshape(shape).astype(np.float32, copy=False)
+
+    def _fast_logits(self, y_true, logits, sample_weight):
+        """The training loop's case — 2-D float32 logits, targets already in the kernel's
+        shape, no weights or mask, the default reduction — without the general alignment and
+        weighting machinery (~10 µs a step at batch 10). Same kernel, same numbers: every row
+        gets the factor 1/N of sum_over_batch_size."""
+        if (sample_weight is not None or self.reduction not in ("sum_over_batch_size", "mean")
+                or type(logits) is not np.ndarray or logits.ndim != 2 or logits.dtype != np.float32
+                or type(y_true) is not np.ndarray or y_true.dtype != np.float32
+                or getattr(self, "ignore_class", None) is not None):
+            return None
+        n = logits.shape[0]
+        if n == 0 or y_true.shape != self._kernel_target_shape(logits.shape):
+            return None
+        L, dz = self._kernel(y_true, logits, np.full(n, 1.0 / n, np.float32))
+        return float(np.sum(L, dtype=np.float64)) / n, dz
+
+    def _kernel_target_shape(self, logits_shape):
+        return logits_shape
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits}
@@ -604,6 +626,9 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
     def _class_index(self, labels):
         mask = self._mask(labels)
         return labels if mask is None else np.where(mask, labels, 0)
+
+    def _kernel_target_shape(self, logits_shape):
+        return logits_shape[:1]
 
     def _kernel(self, labels, z2, dloss):
         return ops.sparse_softmax_cross_entropy(z2, self._class_index(labels).reshape(-1),

