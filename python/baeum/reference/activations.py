@@ -46,8 +46,8 @@ def _f(name, x, a):
         return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
     if name == "gelu":
         return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
-    if name == "gelu_tanh":
-        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+    if name == "gelu_tanh":  # ½x(1 + tanh u) written as x·σ(2u): equal, and no cancellation
+        return x * _sigmoid(2.0 * math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))
     if name == "silu":
         return x * _sigmoid(x)
     if name == "softplus":
