@@ -134,6 +134,31 @@ BAEUM_ALWAYS_INLINE float fast_expm1_neg(float x) {
   return x > -0.5f ? near0 : far;
 }
 
+// log(1 + u) for u in [0, 1] without libm (softplus): w = 1 + u = 2^e·m with m in
+// [√½, √2), log m by Cephes logf's polynomial in f = m − 1, plus the rounding error of w
+// (c = (w − 1) − u) folded back in as −c/w so tiny u is exact. ~2 ulp.
+BAEUM_ALWAYS_INLINE float fast_log1p_unit(float u) {
+  const float w = 1.0f + u;
+  const float c = (w - 1.0f) - u;
+  const float big = w > 1.41421356f ? 1.0f : 0.0f;  // w in (√2, 2]: halve it, e = 1
+  const float m = w * (1.0f - 0.5f * big);
+  const float f = m - 1.0f;
+  const float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  float y = f * z * p;
+  y += -2.12194440e-4f * big;
+  y += -0.5f * z;
+  return f + y + 0.693359375f * big - c / w;
+}
+
 BAEUM_ALWAYS_INLINE float sigmoidf(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
 // y[0..n) = f(x[0..n)), every activation but softmax. The switch sits outside the loops
@@ -193,8 +218,11 @@ void act_fwd(float* y, const float* x, int64_t n, Act act, float a) {
       break;
     case Act::softplus:
       // logaddexp(x, 0): never overflows, exact for large |x|.
-      for (int64_t i = 0; i < n; ++i)
-        y[i] = std::max(x[i], 0.0f) + std::log1p(fast_exp(-std::fabs(x[i])));
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];  // a local: std::max on x[i] would select between addresses
+        y[i] = std::max(v, 0.0f) + fast_log1p_unit(fast_exp(-std::fabs(v)));
+      }
       break;
     case Act::softsign:
 #pragma omp simd
