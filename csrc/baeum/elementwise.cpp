@@ -99,7 +99,7 @@ BAEUM_ALWAYS_INLINE float fast_exp(float x) {
   float p1, p2;
   std::memcpy(&p1, &b1, sizeof(p1));
   std::memcpy(&p2, &b2, sizeof(p2));
-  const float y = er * p1 * p2;
+  const float y = er * p1 * p2 + (x - x);  // + (x − x): 0 for finite x, NaN stays NaN
   return x > 88.72283935546875f ? std::numeric_limits<float>::infinity()
                                 : (x < -87.3365478515625f ? 0.0f : y);
 }
@@ -170,7 +170,7 @@ void act_fwd(float* y, const float* x, int64_t n, Act act, float a) {
       break;
     case Act::relu:
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN stays NaN
       break;
     case Act::sigmoid:
 #pragma omp simd
@@ -230,8 +230,10 @@ void act_fwd(float* y, const float* x, int64_t n, Act act, float a) {
       break;
     case Act::hard_sigmoid:
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i)
-        y[i] = std::min(1.0f, std::max(0.0f, x[i] * (1.0f / 6.0f) + 0.5f));
+      for (int64_t i = 0; i < n; ++i) {
+        const float t = x[i] * (1.0f / 6.0f) + 0.5f;
+        y[i] = t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);  // clip that keeps NaN
+      }
       break;
     case Act::exponential:
 #pragma omp simd

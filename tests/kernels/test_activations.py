@@ -229,3 +229,14 @@ def test_accuracy_sweep_in_ulps(name):
     keep = np.isfinite(want.astype(np.float32)) & (np.abs(want) > 1e-30)
     ulps = np.abs(got - want)[keep] / np.spacing(np.abs(want[keep]).astype(np.float32))
     assert ulps.max() <= 4.0, (name, ulps.max(), x[keep][ulps.argmax()])
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "linear"])
+def test_nan_propagates(name):
+    """A NaN input must give NaN (TerminateOnNaN and friends rely on it), never a number."""
+    x = np.array([[np.nan, 1.0, -1.0]], np.float32)
+    y = ops.activation_forward(x, name)
+    assert np.isnan(y[0, 0]), (name, y)
+    if name != "softmax":
+        assert np.isfinite(y[0, 1:]).all()
+    assert np.isnan(ops.relu_forward(x, max_value=6.0, negative_slope=0.1)[0, 0])
