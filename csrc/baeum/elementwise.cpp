@@ -10,8 +10,9 @@
 //   elu         y = x (x > 0) else α·expm1(x)           f' = 1 or α·e^x              (reads x)
 //   selu        y = λ·elu(x, α_s)                       f' = λ (y > 0) else y + λα_s
 //   gelu        y = x·Φ(x) = ½x(1+erf(x/√2))            f' = Φ(x) + x·φ(x)           (reads x)
-//   gelu_tanh   y = ½x(1+tanh u), u = √(2/π)(x+0.044715x³)
-//               f' = ½(1+t) + ½x(1−t²)·√(2/π)(1+3·0.044715x²), t = tanh u            (reads x)
+//               (Φ computed as ½·erfc(−x/√2) to avoid cancellation for x ≪ 0)
+//   gelu_tanh   y = ½x(1+tanh u) = x·σ(2u), u = √(2/π)(x+0.044715x³)
+//               f' = s + 2x·s(1−s)·√(2/π)(1+3·0.044715x²), s = σ(2u)                 (reads x)
 //   silu        y = x·σ(x)                              f' = σ(1 + x(1−σ))           (reads x)
 //   softplus    y = max(x,0) + log1p(e^−|x|)            f' = σ(x)                    (reads x)
 //   softsign    y = x/(1+|x|)                           f' = 1/(1+|x|)²              (reads x)
@@ -27,6 +28,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "baeum/parallel.h"
@@ -38,6 +40,8 @@ namespace {
 constexpr int64_t kGrain = 32768;  // elements per thread below which threads cost more
 
 // f(b, e) over [0, n), split into one contiguous chunk per thread when n is large.
+// Callers capture by value ([=]): scalars captured by reference are re-loaded from memory
+// inside the loop (they may alias the output), which blocks vectorisation.
 template <class F>
 void parallel_range(int64_t n, int64_t grain, F f) {
   if (n <= 0) return;
@@ -62,7 +66,100 @@ constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kInvSqrt2 = 0.7071067811865476f;
 constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 
-inline float sigmoidf(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+// The helpers below must be inlined into their loops or nothing vectorises; gcc's LTO
+// inliner otherwise leaves fast_exp as a call.
+#if defined(__GNUC__)
+#define BAEUM_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define BAEUM_ALWAYS_INLINE inline
+#endif
+
+// exp(x) without a libm call, so loops that use it vectorise (libm's expf is a scalar
+// call; without -ffast-math gcc will not use a vector version). Cephes expf: x = n·ln2 + r,
+// |r| ≤ ln2/2, e^r by a degree-6 polynomial, 2^n by building the float's exponent bits.
+// Max error ~2 ulp on [-87.3, 88.7]; +inf above, 0 below (subnormal results flush to 0).
+BAEUM_ALWAYS_INLINE float fast_exp(float x) {
+  const float xc = std::min(88.72283935546875f, std::max(-87.3365478515625f, x));
+  const float t = xc * 1.44269504088896341f + 0.5f;
+  float fx = static_cast<float>(static_cast<int32_t>(t));  // floor(t) via truncation
+  fx = fx > t ? fx - 1.0f : fx;
+  float r = xc - fx * 0.693359375f;
+  r = r - fx * -2.12194440e-4f;
+  const float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float er = p * z + r + 1.0f;
+  // 2^n as 2^h · 2^(n−h): n reaches 128 near the top of the range, past one float exponent.
+  const int32_t n = static_cast<int32_t>(fx), h = n >> 1;
+  const int32_t b1 = (h + 127) << 23, b2 = (n - h + 127) << 23;
+  float p1, p2;
+  std::memcpy(&p1, &b1, sizeof(p1));
+  std::memcpy(&p2, &b2, sizeof(p2));
+  const float y = er * p1 * p2 + (x - x);  // + (x − x): 0 for finite x, NaN stays NaN
+  return x > 88.72283935546875f ? std::numeric_limits<float>::infinity()
+                                : (x < -87.3365478515625f ? 0.0f : y);
+}
+
+// tanh without libm: odd polynomial for |x| < 0.625 (Cephes tanhf, no cancellation near 0),
+// 1 − 2/(e^{2|x|} + 1) above; sign restored. ~2 ulp.
+BAEUM_ALWAYS_INLINE float fast_tanh(float x) {
+  const float a = std::fabs(x);
+  const float z = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  const float small = p * z * x + x;
+  const float big = 1.0f - 2.0f / (fast_exp(2.0f * a) + 1.0f);  // e^{2a} = inf → 1
+  return a < 0.625f ? small : (x < 0.0f ? -big : big);
+}
+
+// e^x − 1 for x ≤ 0 without libm: Taylor series (degree 8, error < 1e-8 relative) on
+// [−0.5, 0] where e^x − 1 would cancel, fast_exp(x) − 1 below (|result| ≥ 0.39 there).
+BAEUM_ALWAYS_INLINE float fast_expm1_neg(float x) {
+  float p = 1.0f + x * (1.0f / 8.0f);
+  p = 1.0f + x * (1.0f / 7.0f) * p;
+  p = 1.0f + x * (1.0f / 6.0f) * p;
+  p = 1.0f + x * (1.0f / 5.0f) * p;
+  p = 1.0f + x * (1.0f / 4.0f) * p;
+  p = 1.0f + x * (1.0f / 3.0f) * p;
+  p = 1.0f + x * 0.5f * p;
+  const float near0 = x * p;
+  const float far = fast_exp(x) - 1.0f;
+  return x > -0.5f ? near0 : far;
+}
+
+// log(1 + u) for u in [0, 1] without libm (softplus): w = 1 + u = 2^e·m with m in
+// [√½, √2), log m by Cephes logf's polynomial in f = m − 1, plus the rounding error of w
+// (c = (w − 1) − u) folded back in as −c/w so tiny u is exact. ~2 ulp.
+BAEUM_ALWAYS_INLINE float fast_log1p_unit(float u) {
+  const float w = 1.0f + u;
+  const float c = (w - 1.0f) - u;
+  const float big = w > 1.41421356f ? 1.0f : 0.0f;  // w in (√2, 2]: halve it, e = 1
+  const float m = w * (1.0f - 0.5f * big);
+  const float f = m - 1.0f;
+  const float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  float y = f * z * p;
+  y += -2.12194440e-4f * big;
+  y += -0.5f * z;
+  return f + y + 0.693359375f * big - c / w;
+}
+
+BAEUM_ALWAYS_INLINE float sigmoidf(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
 // y[0..n) = f(x[0..n)), every activation but softmax. The switch sits outside the loops
 // so each loop is a plain vectorisable pass over contiguous floats.
@@ -73,41 +170,59 @@ void act_fwd(float* y, const float* x, int64_t n, Act act, float a) {
       break;
     case Act::relu:
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      for (int64_t i = 0; i < n; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];  // NaN stays NaN
       break;
     case Act::sigmoid:
+#pragma omp simd
       for (int64_t i = 0; i < n; ++i) y[i] = sigmoidf(x[i]);
       break;
     case Act::tanh:
-      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) y[i] = fast_tanh(x[i]);
       break;
     case Act::leaky_relu:
 #pragma omp simd
       for (int64_t i = 0; i < n; ++i) y[i] = x[i] >= 0.0f ? x[i] : a * x[i];
       break;
     case Act::elu:
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : a * std::expm1(x[i]);
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i], neg = a * fast_expm1_neg(std::min(v, 0.0f));
+        y[i] = v > 0.0f ? v : neg;
+      }
       break;
     case Act::selu:
-      for (int64_t i = 0; i < n; ++i)
-        y[i] = kSeluScale * (x[i] > 0.0f ? x[i] : kSeluAlpha * std::expm1(x[i]));
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i], neg = kSeluAlpha * fast_expm1_neg(std::min(v, 0.0f));
+        y[i] = kSeluScale * (v > 0.0f ? v : neg);
+      }
       break;
     case Act::gelu:
-      for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * kInvSqrt2));
+      // Φ(x) = ½·erfc(−x/√2): same as ½(1 + erf(x/√2)) but no cancellation for x ≪ 0;
+      // the argument is formed in double because erfc amplifies its rounding ~x² times.
+      for (int64_t i = 0; i < n; ++i)
+        y[i] = static_cast<float>(0.5 * x[i] * std::erfc(-0.70710678118654752 * x[i]));
       break;
     case Act::gelu_tanh:
+#pragma omp simd
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i];
-        y[i] = 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v)));
+        // ½x(1 + tanh u) = x·σ(2u): same value, no cancellation where tanh u ≈ −1.
+        y[i] = v * sigmoidf(2.0f * kSqrt2OverPi * (v + 0.044715f * v * v * v));
       }
       break;
     case Act::silu:
+#pragma omp simd
       for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoidf(x[i]);
       break;
     case Act::softplus:
       // logaddexp(x, 0): never overflows, exact for large |x|.
-      for (int64_t i = 0; i < n; ++i)
-        y[i] = std::max(x[i], 0.0f) + std::log1p(std::exp(-std::fabs(x[i])));
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];  // a local: std::max on x[i] would select between addresses
+        y[i] = std::max(v, 0.0f) + fast_log1p_unit(fast_exp(-std::fabs(v)));
+      }
       break;
     case Act::softsign:
 #pragma omp simd
@@ -115,11 +230,14 @@ void act_fwd(float* y, const float* x, int64_t n, Act act, float a) {
       break;
     case Act::hard_sigmoid:
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i)
-        y[i] = std::min(1.0f, std::max(0.0f, x[i] * (1.0f / 6.0f) + 0.5f));
+      for (int64_t i = 0; i < n; ++i) {
+        const float t = x[i] * (1.0f / 6.0f) + 0.5f;
+        y[i] = t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);  // clip that keeps NaN
+      }
       break;
     case Act::exponential:
-      for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) y[i] = fast_exp(x[i]);
       break;
     case Act::softmax:
       break;  // handled per row by the callers
@@ -135,7 +253,10 @@ void act_bwd(float* dx, const float* dy, const float* x, const float* y, int64_t
       break;
     case Act::relu:
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+      for (int64_t i = 0; i < n; ++i) {
+        const float d = dy[i];  // loaded unconditionally so the select vectorises
+        dx[i] = y[i] > 0.0f ? d : 0.0f;
+      }
       break;
     case Act::sigmoid:
 #pragma omp simd
@@ -147,10 +268,14 @@ void act_bwd(float* dx, const float* dy, const float* x, const float* y, int64_t
       break;
     case Act::leaky_relu:
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : a * dy[i];
+      for (int64_t i = 0; i < n; ++i) {
+        const float d = dy[i], neg = a * d;
+        dx[i] = x[i] > 0.0f ? d : neg;
+      }
       break;
     case Act::elu:
-      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * a * std::exp(x[i]);
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * a * fast_exp(x[i]);
       break;
     case Act::selu:
 #pragma omp simd
@@ -160,26 +285,30 @@ void act_bwd(float* dx, const float* dy, const float* x, const float* y, int64_t
     case Act::gelu:
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i];
-        const float cdf = 0.5f * (1.0f + std::erf(v * kInvSqrt2));
-        const float pdf = kInvSqrt2Pi * std::exp(-0.5f * v * v);
+        const float cdf = static_cast<float>(0.5 * std::erfc(-0.70710678118654752 * v));
+        const float pdf = kInvSqrt2Pi * fast_exp(-0.5f * v * v);
         dx[i] = dy[i] * (cdf + v * pdf);
       }
       break;
     case Act::gelu_tanh:
+#pragma omp simd
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i];
-        const float t = std::tanh(kSqrt2OverPi * (v + 0.044715f * v * v * v));
+        // with s = σ(2u): ½(1+t) = s and ½(1−t²) = 2s(1−s)
+        const float s = sigmoidf(2.0f * kSqrt2OverPi * (v + 0.044715f * v * v * v));
         const float du = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * v * v);
-        dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+        dx[i] = dy[i] * (s + 2.0f * v * s * (1.0f - s) * du);
       }
       break;
     case Act::silu:
+#pragma omp simd
       for (int64_t i = 0; i < n; ++i) {
         const float s = sigmoidf(x[i]);
         dx[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
       }
       break;
     case Act::softplus:
+#pragma omp simd
       for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * sigmoidf(x[i]);
       break;
     case Act::softsign:
@@ -191,8 +320,10 @@ void act_bwd(float* dx, const float* dy, const float* x, const float* y, int64_t
       break;
     case Act::hard_sigmoid:
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i)
-        dx[i] = (y[i] > 0.0f && y[i] < 1.0f) ? dy[i] * (1.0f / 6.0f) : 0.0f;
+      for (int64_t i = 0; i < n; ++i) {
+        const float d = dy[i] * (1.0f / 6.0f), v = y[i];
+        dx[i] = (v > 0.0f) & (v < 1.0f) ? d : 0.0f;
+      }
       break;
     case Act::exponential:
 #pragma omp simd
@@ -208,8 +339,9 @@ void softmax_row(float* y, const float* x, int64_t C) {
   float m = -std::numeric_limits<float>::infinity();
   for (int64_t k = 0; k < C; ++k) m = std::max(m, x[k]);
   float s = 0.0f;
+#pragma omp simd reduction(+ : s)
   for (int64_t k = 0; k < C; ++k) {
-    y[k] = std::exp(x[k] - m);
+    y[k] = fast_exp(x[k] - m);
     s += y[k];
   }
   const float inv = 1.0f / s;
@@ -259,7 +391,7 @@ void activation_forward(float* out, const float* inp, int64_t R, int64_t C, Act 
     return;
   }
   parallel_range(R * C, kGrain,
-                 [&](int64_t b, int64_t e) { act_fwd(out + b, inp + b, e - b, act, alpha); });
+                 [=](int64_t b, int64_t e) { act_fwd(out + b, inp + b, e - b, act, alpha); });
 }
 
 void activation_backward(float* dinp, const float* dout, const float* inp, const float* out,
@@ -268,7 +400,7 @@ void activation_backward(float* dinp, const float* dout, const float* inp, const
     softmax_backward(dinp, dout, out, R, C, 1);
     return;
   }
-  parallel_range(R * C, kGrain, [&](int64_t b, int64_t e) {
+  parallel_range(R * C, kGrain, [=](int64_t b, int64_t e) {
     act_bwd(dinp + b, dout + b, inp ? inp + b : nullptr, out ? out + b : nullptr, e - b, act,
             alpha);
   });
@@ -311,13 +443,13 @@ void bias_act_epilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i0
 void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int64_t inner) {
   if (outer <= 0 || K <= 0 || inner <= 0) return;
   if (inner == 1) {
-    parallel_range(outer, std::max<int64_t>(1, kGrain / K), [&](int64_t b, int64_t e) {
+    parallel_range(outer, std::max<int64_t>(1, kGrain / K), [=](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) softmax_row(out + r * K, inp + r * K, K);
     });
     return;
   }
   // Axis not last: each (o, ·, i) column has stride `inner`; vectorise across i.
-  parallel_range(outer, std::max<int64_t>(1, kGrain / (K * inner)), [&](int64_t b, int64_t e) {
+  parallel_range(outer, std::max<int64_t>(1, kGrain / (K * inner)), [=](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       const float* x = inp + o * K * inner;
       float* y = out + o * K * inner;
@@ -326,7 +458,7 @@ void softmax_forward(float* out, const float* inp, int64_t outer, int64_t K, int
         for (int64_t k = 0; k < K; ++k) m = std::max(m, x[k * inner + i]);
         float s = 0.0f;
         for (int64_t k = 0; k < K; ++k) {
-          const float v = std::exp(x[k * inner + i] - m);
+          const float v = fast_exp(x[k * inner + i] - m);
           y[k * inner + i] = v;
           s += v;
         }
@@ -341,12 +473,12 @@ void softmax_backward(float* dinp, const float* dout, const float* out, int64_t 
                       int64_t inner) {
   if (outer <= 0 || K <= 0 || inner <= 0) return;
   if (inner == 1) {
-    parallel_range(outer, std::max<int64_t>(1, kGrain / K), [&](int64_t b, int64_t e) {
+    parallel_range(outer, std::max<int64_t>(1, kGrain / K), [=](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) softmax_row_bwd(dinp + r * K, dout + r * K, out + r * K, K);
     });
     return;
   }
-  parallel_range(outer, std::max<int64_t>(1, kGrain / (K * inner)), [&](int64_t b, int64_t e) {
+  parallel_range(outer, std::max<int64_t>(1, kGrain / (K * inner)), [=](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o) {
       const int64_t base = o * K * inner;
       for (int64_t i = 0; i < inner; ++i) {
@@ -363,7 +495,7 @@ void softmax_backward(float* dinp, const float* dout, const float* out, int64_t 
 
 void bias_add(float* out, const float* inp, const float* bias, int64_t R, int64_t C) {
   parallel_range(R, std::max<int64_t>(1, kGrain / std::max<int64_t>(C, 1)),
-                 [&](int64_t b, int64_t e) {
+                 [=](int64_t b, int64_t e) {
                    for (int64_t r = b; r < e; ++r) {
                      const float* x = inp + r * C;
                      float* y = out + r * C;
@@ -392,7 +524,7 @@ uint32_t random_bits24(uint64_t seed, uint64_t i) {
 void dropout_mask(float* mask, int64_t n, double rate, uint64_t seed) {
   const double thr = rate * 16777216.0;  // keep iff bits24 ≥ rate·2²⁴  ⇒  P(keep) = 1 − rate
   const float scale = rate < 1.0 ? static_cast<float>(1.0 / (1.0 - rate)) : 0.0f;
-  parallel_range(n, kGrain, [&](int64_t b, int64_t e) {
+  parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
       mask[i] = static_cast<double>(random_bits24(seed, i)) >= thr ? scale : 0.0f;
   });
@@ -402,7 +534,7 @@ void dropout_forward(float* out, float* mask, const float* inp, int64_t n, doubl
                      uint64_t seed) {
   const double thr = rate * 16777216.0;
   const float scale = rate < 1.0 ? static_cast<float>(1.0 / (1.0 - rate)) : 0.0f;
-  parallel_range(n, kGrain, [&](int64_t b, int64_t e) {
+  parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float m = static_cast<double>(random_bits24(seed, i)) >= thr ? scale : 0.0f;
       if (mask) mask[i] = m;
@@ -412,7 +544,7 @@ void dropout_forward(float* out, float* mask, const float* inp, int64_t n, doubl
 }
 
 void multiply(float* out, const float* a, const float* b, int64_t n) {
-  parallel_range(n, kGrain, [&](int64_t s, int64_t e) {
+  parallel_range(n, kGrain, [=](int64_t s, int64_t e) {
 #pragma omp simd
     for (int64_t i = s; i < e; ++i) out[i] = a[i] * b[i];
   });
@@ -420,22 +552,26 @@ void multiply(float* out, const float* a, const float* b, int64_t n) {
 
 void relu_forward(float* out, const float* inp, int64_t n, float slope, float max_value,
                   float t) {
-  parallel_range(n, kGrain, [&](int64_t b, int64_t e) {
+  parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) {
+      // branch-free form of the two cases (so the loop vectorises):
+      // [x > t]·min(x, max_value) + slope·min(x − t, 0)
       const float x = inp[i];
-      out[i] = x > t ? std::min(x, max_value) : (x < t ? slope * (x - t) : 0.0f);
+      const float above = x > t ? 1.0f : 0.0f;
+      out[i] = above * std::min(x, max_value) + slope * std::min(x - t, 0.0f);
     }
   });
 }
 
 void relu_backward(float* dinp, const float* dout, const float* inp, int64_t n, float slope,
                    float max_value, float t) {
-  parallel_range(n, kGrain, [&](int64_t b, int64_t e) {
+  parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) {
       const float x = inp[i];
-      const float g = (x > t && x < max_value) ? 1.0f : (x < t ? slope : 0.0f);
+      const float below = x < t ? slope : 0.0f;
+      const float g = (x > t) & (x < max_value) ? 1.0f : below;
       dinp[i] = dout[i] * g;
     }
   });
@@ -443,12 +579,15 @@ void relu_backward(float* dinp, const float* dout, const float* inp, int64_t n, 
 
 void prelu_forward(float* out, const float* inp, const float* alpha, int64_t N, int64_t F) {
   parallel_range(N, std::max<int64_t>(1, kGrain / std::max<int64_t>(F, 1)),
-                 [&](int64_t b, int64_t e) {
+                 [=](int64_t b, int64_t e) {
                    for (int64_t r = b; r < e; ++r) {
                      const float* x = inp + r * F;
                      float* y = out + r * F;
 #pragma omp simd
-                     for (int64_t f = 0; f < F; ++f) y[f] = x[f] > 0.0f ? x[f] : alpha[f] * x[f];
+                     for (int64_t f = 0; f < F; ++f) {
+                       const float v = x[f], neg = alpha[f] * v;
+                       y[f] = v > 0.0f ? v : neg;
+                     }
                    }
                  });
 }
@@ -456,19 +595,29 @@ void prelu_forward(float* out, const float* inp, const float* alpha, int64_t N, 
 void prelu_backward(float* dinp, float* dalpha, const float* dout, const float* inp,
                     const float* alpha, int64_t N, int64_t F) {
   if (dinp) {
-    parallel_range(N * F, kGrain, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        const float x = inp[i];
-        dinp[i] = x > 0.0f ? dout[i] : alpha[i % F] * dout[i];
-      }
-    });
+    parallel_range(N, std::max<int64_t>(1, kGrain / std::max<int64_t>(F, 1)),
+                   [=](int64_t b, int64_t e) {
+                     for (int64_t r = b; r < e; ++r) {
+                       const float* x = inp + r * F;
+                       const float* d = dout + r * F;
+                       float* g = dinp + r * F;
+#pragma omp simd
+                       for (int64_t f = 0; f < F; ++f) {
+                         const float v = d[f], neg = alpha[f] * v;
+                         g[f] = x[f] > 0.0f ? v : neg;
+                       }
+                     }
+                   });
   }
   // dalpha: serial over samples in order (fixed summation order).
   for (int64_t r = 0; r < N; ++r) {
     const float* x = inp + r * F;
     const float* d = dout + r * F;
 #pragma omp simd
-    for (int64_t f = 0; f < F; ++f) dalpha[f] += x[f] > 0.0f ? 0.0f : d[f] * x[f];
+    for (int64_t f = 0; f < F; ++f) {
+      const float v = x[f], g = d[f] * v;
+      dalpha[f] += v > 0.0f ? 0.0f : g;
+    }
   }
 }
 
@@ -476,7 +625,7 @@ void rrelu_forward(float* out, float* slopes, const float* inp, int64_t n, float
                    float upper, uint64_t seed, bool training) {
   const float mid = 0.5f * (lower + upper);
   const float width = upper - lower;
-  parallel_range(n, kGrain, [&](int64_t b, int64_t e) {
+  parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const float s = training
                           ? lower + width * (static_cast<float>(random_bits24(seed, i)) *
@@ -490,9 +639,12 @@ void rrelu_forward(float* out, float* slopes, const float* inp, int64_t n, float
 
 void rrelu_backward(float* dinp, const float* dout, const float* inp, const float* slopes,
                     int64_t n) {
-  parallel_range(n, kGrain, [&](int64_t b, int64_t e) {
+  parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
 #pragma omp simd
-    for (int64_t i = b; i < e; ++i) dinp[i] = inp[i] >= 0.0f ? dout[i] : slopes[i] * dout[i];
+    for (int64_t i = b; i < e; ++i) {
+      const float d = dout[i], neg = slopes[i] * d;
+      dinp[i] = inp[i] >= 0.0f ? d : neg;
+    }
   });
 }
 

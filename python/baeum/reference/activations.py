@@ -17,7 +17,12 @@ SELU_SCALE = 1.0507009873554804934193349852946
 _ALIASES = {"swish": "silu", None: "linear"}
 _ALPHA_DEFAULT = {"leaky_relu": 0.2, "elu": 1.0}
 _NEEDS_INPUT = {"leaky_relu", "elu", "gelu", "gelu_tanh", "silu", "softplus", "softsign"}
-_erf = np.vectorize(math.erf, otypes=[np.float64])
+_erfc = np.vectorize(math.erfc, otypes=[np.float64])
+
+
+def _phi_cdf(x):
+    """Standard normal cdf Φ(x) = ½(1 + erf(x/√2)) = ½·erfc(−x/√2) (no cancellation)."""
+    return 0.5 * _erfc(-x / math.sqrt(2.0))
 
 
 def _sigmoid(x):
@@ -45,9 +50,9 @@ def _f(name, x, a):
     if name == "selu":
         return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0.0)))
     if name == "gelu":
-        return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
-    if name == "gelu_tanh":
-        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+        return x * _phi_cdf(x)
+    if name == "gelu_tanh":  # ½x(1 + tanh u) written as x·σ(2u): equal, and no cancellation
+        return x * _sigmoid(2.0 * math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))
     if name == "silu":
         return x * _sigmoid(x)
     if name == "softplus":
@@ -80,7 +85,7 @@ def _df(name, x, a):
     if name == "selu":
         return SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(x, 0.0)))
     if name == "gelu":
-        cdf = 0.5 * (1.0 + _erf(x / math.sqrt(2.0)))
+        cdf = _phi_cdf(x)
         pdf = np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
         return cdf + x * pdf
     if name == "gelu_tanh":
