@@ -51,15 +51,14 @@ def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
 
 
 def _resolve_activation(activation, layer_name):
-    """(name, parameter) of a Keras activation given as a string, None or a baeum function."""
+    """The kernel name of a Keras activation given as a string, None or a baeum function."""
     from baeum import activations
 
-    fn = activations.get(activation)
-    name = activations.serialize(fn)
-    if not isinstance(name, str) or name not in activations.ALL_ACTIVATIONS:
+    name = activations.op_name(activation)  # unknown strings: ValueError listing valid names
+    if name is None:
         raise NotImplementedError(
             f"Layer {layer_name!r}: custom activation {activation!r} has no backward pass in baeum. "
-            f"Use one of {sorted(activations.ALL_ACTIVATIONS)} or an activation layer."
+            "Use a built-in activation name (e.g. 'relu', 'sigmoid', 'softmax') or an activation layer."
         )
     return name
 

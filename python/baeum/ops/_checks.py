@@ -16,7 +16,7 @@ def as_input(x, name, op, ndim=None):
         )
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{op}: {name} must be {ndim}-D, got shape {arr.shape}.")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    return np.asarray(arr, dtype=np.float32, order="C")  # (ascontiguousarray would make 0-d 1-d)
 
 
 def check_out(out, shape, op, inputs=()):
