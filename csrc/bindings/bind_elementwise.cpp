@@ -148,7 +148,10 @@ void dropout_forward(py::array inp, py::array out, py::object mask_o, double rat
   if (mask) {
     m = out_ptr(mask, "mask", -1);
     same_shape(inp, "inp", mask, "mask");
+    require_disjoint(mask, inp, "dropout_forward");
+    require_disjoint(mask, out, "dropout_forward");
   }
+  require_disjoint(out, inp, "dropout_forward");
   py::gil_scoped_release release;
   baeum::dropout_forward(y, m, x, inp.size(), rate, seed);
 }
@@ -166,6 +169,8 @@ void multiply(py::array a, py::array b, py::array out) {
   float* po = out_ptr(out, "out", -1);
   same_shape(a, "a", b, "b");
   same_shape(a, "a", out, "out");
+  require_disjoint(out, a, "multiply");
+  require_disjoint(out, b, "multiply");
   py::gil_scoped_release release;
   baeum::multiply(po, pa, pb, a.size());
 }
@@ -291,6 +296,12 @@ void dense_forward(py::array inp, py::array kernel, py::object bias_o, py::array
     z = out_ptr(preact, "preact", 2);
     require_nu(preact, "preact", N, U);
   }
+  // Outputs never alias inputs (or each other): the kernel would read what it overwrote.
+  for (const py::array* o : {&out, &preact}) {
+    if (!*o) continue;
+    for (const py::array* i : {&inp, &kernel, &bias}) if (*i) require_disjoint(*o, *i, "dense_forward");
+  }
+  if (preact) require_disjoint(preact, out, "dense_forward");
   py::gil_scoped_release release;
   baeum::dense_forward(y, z, x, w, b, N, D, U, a, alpha);
 }
@@ -335,6 +346,16 @@ void dense_backward(py::array dout, py::array inp, py::array kernel, py::object 
   if (dinp) {
     dx = out_ptr(dinp, "dinp", 2);
     require_nu(dinp, "dinp", N, D);
+  }
+  for (const py::array* o : {&dkernel, &dbias, &dinp}) {
+    if (!*o) continue;
+    for (const py::array* i : {&dout, &inp, &kernel, &out, &preact})
+      if (*i) require_disjoint(*o, *i, "dense_backward");
+  }
+  if (dbias) require_disjoint(dbias, dkernel, "dense_backward");
+  if (dinp) {
+    require_disjoint(dinp, dkernel, "dense_backward");
+    if (dbias) require_disjoint(dinp, dbias, "dense_backward");
   }
   py::gil_scoped_release release;
   baeum::dense_backward(dx, dw, db, dy, x, w, y, z, N, D, U, a, alpha);
