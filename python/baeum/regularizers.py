@@ -203,6 +203,8 @@ ALL_OBJECTS_DICT = {"Regularizer": Regularizer, "regularizer": Regularizer, "L1"
 
 
 def serialize(regularizer):
+    if regularizer is None:
+        return None
     return {"module": "keras.regularizers", "class_name": type(regularizer).__name__,
             "config": regularizer.get_config(), "registered_name": None}
 

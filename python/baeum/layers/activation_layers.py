@@ -153,13 +153,25 @@ class PReLU(Layer):
             shape[ax - 1] = 1
         self.alpha = self.add_weight("alpha", tuple(shape), self.alpha_initializer, self.alpha_regularizer)
 
+    def _full_alpha(self, shape):
+        """alpha broadcast over the shared axes to the input's non-batch shape."""
+        a = self.alpha.value
+        return a if a.shape == shape else np.ascontiguousarray(np.broadcast_to(a, shape))
+
     def forward(self, x, ctx, training):
         ctx["x"] = x
-        return ops.prelu_forward(x, self.alpha.value)
+        return ops.prelu_forward(x, self._full_alpha(x.shape[1:]))
 
     def backward(self, dy, ctx, need_dx=True):
-        dinp = np.empty_like(dy) if need_dx else None
-        ops.prelu_backward(dy, ctx["x"], self.alpha.value, dalpha=self.alpha.grad, dinp=dinp)
+        x = ctx["x"]
+        alpha = self._full_alpha(x.shape[1:])
+        if alpha is self.alpha.value:
+            return ops.prelu_backward(dy, x, alpha, dalpha=self.alpha.grad)
+        dalpha = np.zeros(alpha.shape, np.float32)
+        dinp = ops.prelu_backward(dy, x, alpha, dalpha=dalpha)
+        # shared axes: the slope's gradient sums over every position that shares it
+        axes = tuple(ax - 1 for ax in self.shared_axes)
+        self.alpha.grad += dalpha.sum(axis=axes, keepdims=True)
         return dinp
 
     def get_config(self):

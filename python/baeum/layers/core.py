@@ -102,22 +102,25 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def forward(self, x, ctx, training):
-        x2 = x.reshape(-1, x.shape[-1])
-        keep = self._needs_preact or ctx.get("keep_preact", False)
-        pre = np.empty((x2.shape[0], self.units), np.float32) if keep else None
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])  # N-D: Dense acts on the last axis
+        pre = np.empty((x2.shape[0], self.units), np.float32) if (
+            self._needs_preact or "keep_preact" in ctx) else None
         y = ops.dense_forward(x2, self.kernel.value, None if self.bias is None else self.bias.value,
                               self.activation, preact=pre)
         ctx["x"], ctx["y"], ctx["pre"] = x2, y, pre
-        return y.reshape(x.shape[:-1] + (self.units,))
+        return y if x.ndim == 2 else y.reshape(x.shape[:-1] + (self.units,))
 
     def backward(self, dy, ctx, need_dx=True, from_preact=False):
         x2 = ctx["x"]
-        dinp = np.empty_like(x2) if need_dx else None
-        ops.dense_backward(dy.reshape(-1, self.units), x2, self.kernel.value, ctx["y"], ctx["pre"],
+        dy2 = dy if dy.ndim == 2 else dy.reshape(-1, self.units)
+        dinp = np.empty(x2.shape, np.float32) if need_dx else None
+        ops.dense_backward(dy2, x2, self.kernel.value, ctx["y"], ctx["pre"],
                            "linear" if from_preact else self.activation,
                            dkernel=self.kernel.grad, dbias=None if self.bias is None else self.bias.grad,
                            dinp=dinp)
-        return None if dinp is None else dinp.reshape(dy.shape[:-1] + (x2.shape[1],))
+        if dinp is None or dy.ndim == 2:
+            return dinp
+        return dinp.reshape(dy.shape[:-1] + (x2.shape[1],))
 
     @property
     def output_activation(self):

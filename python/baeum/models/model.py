@@ -37,6 +37,8 @@ class Model(Layer):
         self.history = None
         self.stop_training = False
         self._flat_vars = None
+        self._fuse = None
+        self._has_activity = False
 
     # ---- weights ---------------------------------------------------------------------------
     @property
@@ -182,7 +184,8 @@ class Model(Layer):
             value, dy = value * self._loss_weight, dy * self._loss_weight
         self._flat_grads.fill(0.0)
         self._backward(dy, tape, from_logits)
-        value += self._activity_penalty(tape)
+        if self._has_activity:
+            value += self._activity_penalty(tape)
         if self._reg_vars:
             value += self._regularization(add_gradients=True)
         self.optimizer.apply_flat(self._flat_values, self._flat_grads, self._seg)
@@ -228,6 +231,7 @@ class Model(Layer):
         self._pack_weights()
         self._seg = self._segments()
         self._reg_vars = [v for v in self._flat_vars if v.trainable and v.regularizer is not None]
+        self._has_activity = any(l.activity_regularizer is not None for l in self.layers)
 
     def _build_for(self, x_shape, what):
         raise NotImplementedError

@@ -94,11 +94,10 @@ class Sequential(Model):
 
     # ---- the tape ---------------------------------------------------------------------------
     def _forward(self, x, training, tape):
-        # With a fused loss the output layer also keeps its logits (pre-activation).
-        fuse = getattr(self, "_fuse", None) is not None
-        last = len(self._layers) - 1
-        for i, layer in enumerate(self._layers):
-            ctx = {"keep_preact": True} if fuse and i == last else {}
+        last = self._layers[-1]
+        keep_logits = self._fuse is not None  # the fused loss reads the output layer's logits
+        for layer in self._layers:
+            ctx = {"keep_preact": True} if keep_logits and layer is last else {}
             x = layer.forward(x, ctx, training)
             reg = layer.activity_regularizer
             if reg is not None:
@@ -108,15 +107,16 @@ class Sequential(Model):
         return x
 
     def _backward(self, dy, tape, from_logits):
-        for i in range(len(tape) - 1, -1, -1):
-            layer, ctx = tape[i]
+        first = tape[0][0]
+        for layer, ctx in reversed(tape):
             if "activity_out" in ctx:
                 out = ctx["activity_out"]
                 dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)
-            if i == len(tape) - 1 and from_logits:
-                dy = layer.backward(dy, ctx, need_dx=i > 0, from_preact=True)
+            if from_logits:  # only the output layer receives d loss / d logits
+                dy = layer.backward(dy, ctx, need_dx=layer is not first, from_preact=True)
+                from_logits = False
             else:
-                dy = layer.backward(dy, ctx, need_dx=i > 0)
+                dy = layer.backward(dy, ctx, need_dx=layer is not first)
 
     def get_config(self):
         layers = []

@@ -26,8 +26,6 @@ def _resolved(activation, alpha, op):
     return r
 
 
-def _arrays(*xs):
-    return all(type(x) is np.ndarray for x in xs)
 
 
 def dense_forward(inp, kernel, bias, activation="linear", *, alpha=None, out=None, preact=None):
@@ -39,7 +37,7 @@ def dense_forward(inp, kernel, bias, activation="linear", *, alpha=None, out=Non
     activation_needs_input(activation))."""
     op = "dense_forward"
     _, act, a = _resolved(activation, alpha, op)
-    if _arrays(inp, kernel) and inp.ndim == kernel.ndim == 2:
+    if type(inp) is np.ndarray and type(kernel) is np.ndarray and inp.ndim == kernel.ndim == 2:
         try:
             o = np.empty((inp.shape[0], kernel.shape[1]), np.float32) if out is None else out
             _core.dense_forward(inp, kernel, bias, o, preact, act, a)
@@ -77,7 +75,7 @@ def dense_backward(dout, inp, kernel, out, preact, activation, *, alpha=None, dk
     dinp = dz·kernelᵀ (overwritten) when dinp is given. Returns dinp (or None)."""
     op = "dense_backward"
     name, act, a = _resolved(activation, alpha, op)
-    if _arrays(dout, inp, kernel):
+    if type(dout) is np.ndarray and type(inp) is np.ndarray and type(kernel) is np.ndarray:
         try:
             _core.dense_backward(dout, inp, kernel, out, preact, dkernel, dbias, dinp, act, a)
             return dinp
@@ -168,7 +166,7 @@ def dropout_forward(inp, rate, seed, *, noise_shape=None, out=None, mask=None):
 def dropout_backward(dout, mask, *, dinp=None):
     """dinp = dout · mask (mask broadcast when it has a noise_shape)."""
     op = "dropout_backward"
-    if _arrays(dout, mask) and dout.shape == mask.shape:
+    if type(dout) is np.ndarray and type(mask) is np.ndarray and dout.shape == mask.shape:
         try:
             d = np.empty(dout.shape, np.float32) if dinp is None else dinp
             _core.multiply(dout, mask, d)
