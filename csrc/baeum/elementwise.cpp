@@ -521,24 +521,43 @@ uint32_t random_bits24(uint64_t seed, uint64_t i) {
   return static_cast<uint32_t>(mix64(key + (i + 1) * kGolden) >> 40);
 }
 
+// keep iff bits24 ≥ rate·2²⁴  ⇔  bits24 ≥ ⌈rate·2²⁴⌉ (bits are integers)  ⇒  P(keep) = 1 − rate.
+// Why the integer form and the hoisted key: the loop is then a few integer ops per element
+// (this runs on every Dropout call; at batch 10 the call is mostly this loop).
+static uint32_t keep_threshold(double rate) {
+  return static_cast<uint32_t>(std::ceil(rate * 16777216.0));
+}
+
 void dropout_mask(float* mask, int64_t n, double rate, uint64_t seed) {
-  const double thr = rate * 16777216.0;  // keep iff bits24 ≥ rate·2²⁴  ⇒  P(keep) = 1 − rate
+  const uint32_t thr = keep_threshold(rate);
   const float scale = rate < 1.0 ? static_cast<float>(1.0 / (1.0 - rate)) : 0.0f;
+  const uint64_t key = mix64(seed + kGolden);
   parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i)
-      mask[i] = static_cast<double>(random_bits24(seed, i)) >= thr ? scale : 0.0f;
+    for (int64_t i = b; i < e; ++i) {
+      const uint32_t bits = static_cast<uint32_t>(mix64(key + uint64_t(i + 1) * kGolden) >> 40);
+      mask[i] = bits >= thr ? scale : 0.0f;
+    }
   });
 }
 
 void dropout_forward(float* out, float* mask, const float* inp, int64_t n, double rate,
                      uint64_t seed) {
-  const double thr = rate * 16777216.0;
+  const uint32_t thr = keep_threshold(rate);
   const float scale = rate < 1.0 ? static_cast<float>(1.0 / (1.0 - rate)) : 0.0f;
+  const uint64_t key = mix64(seed + kGolden);
   parallel_range(n, kGrain, [=](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      const float m = static_cast<double>(random_bits24(seed, i)) >= thr ? scale : 0.0f;
-      if (mask) mask[i] = m;
-      out[i] = inp[i] * m;
+    if (mask) {
+      for (int64_t i = b; i < e; ++i) {
+        const uint32_t bits = static_cast<uint32_t>(mix64(key + uint64_t(i + 1) * kGolden) >> 40);
+        const float m = bits >= thr ? scale : 0.0f;
+        mask[i] = m;
+        out[i] = inp[i] * m;
+      }
+    } else {
+      for (int64_t i = b; i < e; ++i) {
+        const uint32_t bits = static_cast<uint32_t>(mix64(key + uint64_t(i + 1) * kGolden) >> 40);
+        out[i] = inp[i] * (bits >= thr ? scale : 0.0f);
+      }
     }
   });
 }

@@ -3,6 +3,7 @@ import numpy as np
 
 from baeum import ops
 from baeum.layers.base import Layer, unique_name
+from baeum.utils import _rng
 
 
 class KerasTensor:
@@ -193,9 +194,7 @@ class Dropout(Layer):
     def _next_seed(self):
         if self._rng is not None:
             return int(self._rng.integers(0, 2**63 - 1))
-        from baeum.utils import _rng as brandom
-
-        return brandom.next_seed()
+        return _rng.next_seed()
 
     def forward(self, x, ctx, training):
         if not training or self.rate == 0.0:

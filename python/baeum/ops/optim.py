@@ -73,6 +73,28 @@ def check_segments(segments, n, op=_OP):
     return seg
 
 
+_VALIDATED = {}  # option tuple -> validated scalars: an optimizer repeats the same options every step
+
+
+def _validate_options(kind, weight_decay, clipnorm, clipvalue, global_clipnorm, momentum, nesterov,
+                      rho, centered, beta_1, beta_2, amsgrad, epsilon):
+    if kind not in KINDS:
+        raise ValueError(f"{_OP}: unknown kind {kind!r}; valid: {', '.join(KINDS)}.")
+    wd = _opt_float(weight_decay, "weight_decay")
+    if kind == "adamw" and weight_decay is None:
+        raise ValueError(f"{_OP}: 'adamw' needs weight_decay (Keras default 0.004).")
+    clips = [_opt_float(v, k) for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                                          ("global_clipnorm", global_clipnorm))]
+    if sum(c > 0 for c in clips) > 1:
+        raise ValueError(f"{_OP}: only one of clipnorm, clipvalue and global_clipnorm can be "
+                         f"set; got clipnorm={clipnorm}, clipvalue={clipvalue}, "
+                         f"global_clipnorm={global_clipnorm}.")
+    rest = (as_float(momentum, "momentum", _OP), bool(nesterov), as_float(rho, "rho", _OP),
+            bool(centered), as_float(beta_1, "beta_1", _OP), as_float(beta_2, "beta_2", _OP),
+            bool(amsgrad), as_float(epsilon, "epsilon", _OP))
+    return wd, tuple(clips), rest
+
+
 def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_decay=None,
                    clipnorm=None, clipvalue=None, global_clipnorm=None, momentum=0.0,
                    nesterov=False, rho=0.9, centered=False, epsilon=1e-7, beta_1=0.9,
@@ -98,25 +120,24 @@ def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_dec
     rule. E.g. Adam: α = lr·√(1−β₂ᵗ)/(1−β₁ᵗ), p ← p − α·m/(√v + ε) — ε on the uncorrected
     √v, unlike PyTorch's ε on √v̂. NumPy twin: baeum.reference.optimizer_step.
     """
-    if kind not in KINDS:
-        raise ValueError(f"{_OP}: unknown kind {kind!r}; valid: {', '.join(KINDS)}.")
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
         raise ValueError(f"{_OP}: step must be an integer >= 1 (iterations + 1), got {step!r}.")
-    wd = _opt_float(weight_decay, "weight_decay")
-    if kind == "adamw" and weight_decay is None:
-        raise ValueError(f"{_OP}: 'adamw' needs weight_decay (Keras default 0.004).")
-    clips = [_opt_float(v, k) for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
-                                          ("global_clipnorm", global_clipnorm))]
-    if sum(c > 0 for c in clips) > 1:
-        raise ValueError(f"{_OP}: only one of clipnorm, clipvalue and global_clipnorm can be "
-                         f"set; got clipnorm={clipnorm}, clipvalue={clipvalue}, "
-                         f"global_clipnorm={global_clipnorm}.")
+    key = (kind, weight_decay, clipnorm, clipvalue, global_clipnorm, momentum, nesterov, rho,
+           centered, beta_1, beta_2, amsgrad, epsilon)
+    try:
+        fixed = _VALIDATED.get(key)
+    except TypeError:  # unhashable option values: validate (and explain) below
+        fixed, key = None, None
+    if fixed is None:
+        fixed = _validate_options(*key) if key is not None else _validate_options(
+            kind, weight_decay, clipnorm, clipvalue, global_clipnorm, momentum, nesterov, rho,
+            centered, beta_1, beta_2, amsgrad, epsilon)
+        if key is not None and len(_VALIDATED) < 64:
+            _VALIDATED[key] = fixed
+    wd, clips, rest = fixed
     if kind == "nadam" and u_product is None:
         raise ValueError(f"{_OP}: nadam needs u_product = μ_1···μ_t (see the docstring).")
-    args = (as_float(lr, "lr", _OP), int(step), wd, *clips,
-            as_float(momentum, "momentum", _OP), bool(nesterov), as_float(rho, "rho", _OP),
-            bool(centered), as_float(beta_1, "beta_1", _OP), as_float(beta_2, "beta_2", _OP),
-            bool(amsgrad), as_float(epsilon, "epsilon", _OP),
+    args = (as_float(lr, "lr", _OP), int(step), wd, *clips, *rest,
             1.0 if u_product is None else as_float(u_product, "u_product", _OP))
     # Fast path (every training step): the binding checks every buffer and segment itself
     # before touching memory. Only when it refuses do the checks below run, to convert what
