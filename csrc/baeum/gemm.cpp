@@ -242,8 +242,8 @@ struct Problem {
 //    micro-kernel reads B itself (row stride ldb) and the packing copy is saved. Large B is
 //    never read directly: rows 4 KiB apart all land in the same L1 sets.
 //  - per panel: the rectangle has one MC block of rows, so each KC×NR panel of B̃ is used by
-//    one sweep of ir only: pack it just before that sweep, into an L1-sized buffer, instead
-//    of packing the whole KC×NC block out to L3 and reading it back.
+//    one sweep of ir only: pack it (with its 3 neighbours) just before that sweep, into an
+//    L2-sized buffer, instead of packing the whole KC×NC block out to L3 and reading it back.
 //  - block: the classic upfront pack of KC×NC, reused by every MC block.
 enum class BMode { direct, per_panel, block };
 
@@ -264,8 +264,12 @@ static void gemm_rect(const Problem& P, const MicroKernel& uk, int64_t i0, int64
   const int64_t nc_max = std::min<int64_t>(uk.nc, (n + nr - 1) / nr * nr);
   const BMode mode = b_mode(P, m, n, uk);
   float* at = buf_a.get(mc_max * kc_max);
-  float* bt = mode == BMode::direct ? nullptr
-                                    : buf_b.get((mode == BMode::block ? nc_max : nr) * kc_max);
+  // per panel: pack kPanelGroup panels at a time — each B row is then read as one 512-byte
+  // run instead of 128 bytes, so the TLB and DRAM pages are used 4x better (B is large here).
+  constexpr int64_t kPanelGroup = 4;
+  float* bt = mode == BMode::direct
+                  ? nullptr
+                  : buf_b.get((mode == BMode::block ? nc_max : kPanelGroup * nr) * kc_max);
 
   for (int64_t jc = 0; jc < n; jc += uk.nc) {
     const int64_t nc = std::min<int64_t>(uk.nc, n - jc);
@@ -285,13 +289,20 @@ static void gemm_rect(const Problem& P, const MicroKernel& uk, int64_t i0, int64
             bp = P.B.p + pc * P.B.ld + j0 + jc + jr;
             ldb = P.B.ld;
           } else if (mode == BMode::per_panel) {
-            pack_b(P.B, pc, kc, j0 + jc + jr, nn, nr, bt);
-            bp = bt;
+            const int64_t g = (jr / nr) % kPanelGroup;
+            if (g == 0) pack_b(P.B, pc, kc, j0 + jc + jr, std::min(kPanelGroup * nr, nc - jr), nr, bt);
+            bp = bt + g * nr * kc;
           }
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int mm = static_cast<int>(std::min<int64_t>(mr, mc - ir));
             const int64_t ci = i0 + ic + ir, cj = j0 + jc + jr;
             float* cp = P.C + ci * P.ldc + cj;
+            // Why: the tile's C lines are needed only after its k loop (thousands of cycles);
+            // asking for them now hides the L3/DRAM latency of the final loads and stores.
+            for (int r = 0; r < mm; ++r) {
+              __builtin_prefetch(cp + r * P.ldc, 1);
+              __builtin_prefetch(cp + r * P.ldc + nn - 1, 1);
+            }
             uk.tile(kc, at + ir * kc, bp, ldb, cp, P.ldc, mm, nn, beta);
             if (last_k && P.ep) P.ep->apply(*P.ep, cp, P.ldc, ci, cj, mm, nn);
           }
