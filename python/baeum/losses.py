@@ -610,11 +610,11 @@ class SparseCategoricalCrossentropy(_CrossEntropy):
                 f"{yp.shape[:-1]} (or {yp.shape[:-1] + (1,)}) for y_pred of shape {yp.shape}."
             )
         if self.ignore_class is None:
-            return ops.losses.as_labels(yt, c, "SparseCategoricalCrossentropy"), yp
+            return ops.losses._as_labels(yt, c, "SparseCategoricalCrossentropy"), yp
         # Labels stay int64 with ignore_class kept in place; _mask finds those entries and
         # they are replaced by 0 (as Keras does) only where a class index is needed.
         ignored = yt == self.ignore_class
-        labels = ops.losses.as_labels(np.where(ignored, 0, yt), c,
+        labels = ops.losses._as_labels(np.where(ignored, 0, yt), c,
                                       "SparseCategoricalCrossentropy")
         return np.where(ignored, self.ignore_class, labels).astype(np.int64), yp
 

@@ -155,18 +155,19 @@ class Layer:
         return [v.numpy() for v in self.weights]
 
     def set_weights(self, weights):
+        """Assign every weight, in `weights` order (Keras order), after checking all shapes."""
         own = self.weights
         weights = list(weights)
+        kind = type(self).__name__
         if len(weights) != len(own):
             raise ValueError(
-                f"Layer {self.name!r} expects {len(own)} weight arrays "
-                f"{[v.shape for v in own]}, received {len(weights)}."
+                f"{kind} {self.name!r} has {len(own)} weight arrays, received {len(weights)}. "
+                f"Expected shapes: {[v.shape for v in own]}."
             )
         for var, w in zip(own, weights):
-            w = np.asarray(w)
-            if w.shape != var.shape:
+            if np.shape(w) != var.shape:
                 raise ValueError(
-                    f"Layer {self.name!r}, weight {var.name!r}: expected shape {var.shape}, received {w.shape}."
+                    f"{kind} {self.name!r}: weight {var.path!r} has shape {var.shape}, received {np.shape(w)}."
                 )
         for var, w in zip(own, weights):
             var.assign(w)

@@ -53,23 +53,6 @@ class Model(Layer):
     def non_trainable_weights(self):
         return [v for layer in self.layers for v in layer.non_trainable_weights]
 
-    def get_weights(self):
-        return [v.numpy() for v in self.weights]
-
-    def set_weights(self, weights):
-        own = self.weights
-        weights = list(weights)
-        if len(weights) != len(own):
-            raise ValueError(
-                f"Model {self.name!r} has {len(own)} weight arrays, received {len(weights)}. "
-                f"Expected shapes: {[v.shape for v in own]}."
-            )
-        for var, w in zip(own, weights):
-            if np.shape(w) != var.shape:
-                raise ValueError(f"Model {self.name!r}: weight {var.path!r} has shape {var.shape}, received {np.shape(w)}.")
-        for var, w in zip(own, weights):
-            var.assign(w)
-
     def count_params(self):
         self._require_built("count_params()")
         return int(sum(v.size for v in self.weights))

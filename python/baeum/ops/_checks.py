@@ -4,7 +4,7 @@ import numpy as np
 F32 = np.dtype(np.float32)
 
 
-def as_input(x, name, op, ndim=None):
+def _as_input(x, name, op, ndim=None):
     """x as a float32 C-contiguous array (copied only when it is not one already)."""
     if type(x) is np.ndarray and x.dtype == F32 and x.flags.c_contiguous and (ndim is None or x.ndim == ndim):
         return x  # fast path: the common case in a training loop costs ~0.2 µs
@@ -19,7 +19,7 @@ def as_input(x, name, op, ndim=None):
     return np.asarray(arr, dtype=np.float32, order="C")  # (ascontiguousarray would make 0-d 1-d)
 
 
-def check_out(out, shape, op, inputs=()):
+def _check_out(out, shape, op, inputs=()):
     """Validate a caller-provided output buffer; it is written in place, never copied.
 
     Overlap with `inputs` is checked here; kernels whose bindings check overlap themselves
@@ -49,7 +49,7 @@ def check_out(out, shape, op, inputs=()):
     return out
 
 
-def as_float(v, name, op):
+def _as_float(v, name, op):
     if type(v) is float:
         return v
     try:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from baeum import _core
-from baeum.ops._checks import as_float, as_input, check_out
+from baeum.ops._checks import _as_float, _as_input, _check_out
 
 
 def matmul(a, b, *, transpose_a=False, transpose_b=False, alpha=1.0, beta=0.0, out=None):
@@ -24,10 +24,10 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, alpha=1.0, beta=0.0, o
         except (TypeError, ValueError):
             pass
     op = "matmul"
-    a = as_input(a, "a", op, ndim=2)
-    b = as_input(b, "b", op, ndim=2)
-    alpha = as_float(alpha, "alpha", op)
-    beta = as_float(beta, "beta", op)
+    a = _as_input(a, "a", op, ndim=2)
+    b = _as_input(b, "b", op, ndim=2)
+    alpha = _as_float(alpha, "alpha", op)
+    beta = _as_float(beta, "beta", op)
     m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
     kb, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
     if k != kb:
@@ -42,6 +42,6 @@ def matmul(a, b, *, transpose_a=False, transpose_b=False, alpha=1.0, beta=0.0, o
             raise ValueError("matmul: beta != 0 needs an out= array to scale and add to.")
         out = np.empty((m, n), dtype=np.float32)
     else:
-        check_out(out, (m, n), op)  # overlap with a, b: checked by _core.gemm
+        _check_out(out, (m, n), op)  # overlap with a, b: checked by _core.gemm
     _core.gemm(a, b, out, bool(transpose_a), bool(transpose_b), alpha, beta)
     return out

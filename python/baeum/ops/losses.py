@@ -12,37 +12,37 @@ Derivation: docs/losses.md. NumPy twins: baeum.reference.softmax_cross_entropy, 
 import numpy as np
 
 from baeum import _core
-from baeum.ops._checks import as_float, as_input, check_out
+from baeum.ops._checks import _as_float, _as_input, _check_out
 
 
 def _outputs(op, n, c, dloss, out, dlogits, inputs):
     if dloss is None:
         dloss = np.ones(n, dtype=np.float32)
     else:
-        dloss = as_input(dloss, "dloss", op, ndim=1)
+        dloss = _as_input(dloss, "dloss", op, ndim=1)
         if dloss.shape[0] != n:
             raise ValueError(f"{op}: dloss has shape {dloss.shape}, expected ({n},).")
     if out is None:
         out = np.empty(n, dtype=np.float32)
     else:
-        check_out(out, (n,), op, inputs=inputs)
+        _check_out(out, (n,), op, inputs=inputs)
     if dlogits is None:
         dlogits = np.empty((n, c), dtype=np.float32)
     else:
-        check_out(dlogits, (n, c), op, inputs=inputs + (out,))
+        _check_out(dlogits, (n, c), op, inputs=inputs + (out,))
     return dloss, out, dlogits
 
 
 def _logits_and_target(op, logits, target, label_smoothing):
-    logits = as_input(logits, "logits", op, ndim=2)
-    target = as_input(target, "target", op)
+    logits = _as_input(logits, "logits", op, ndim=2)
+    target = _as_input(target, "target", op)
     if target.shape != logits.shape:
         raise ValueError(
             f"{op}: target has shape {target.shape} but logits have shape {logits.shape}; "
             "they must match. Fix: one-hot encode integer labels (baeum.utils.to_categorical) "
             "or use sparse_softmax_cross_entropy."
         )
-    ls = as_float(label_smoothing, "label_smoothing", op)
+    ls = _as_float(label_smoothing, "label_smoothing", op)
     if not 0.0 <= ls <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {ls}.")
     return logits, target, ls
@@ -73,9 +73,9 @@ def sparse_softmax_cross_entropy(logits, labels, *, dloss=None, out=None, dlogit
     Labels must be integers in [0, C); anything else raises ValueError.
     """
     op = "sparse_softmax_cross_entropy"
-    logits = as_input(logits, "logits", op, ndim=2)
+    logits = _as_input(logits, "logits", op, ndim=2)
     n, c = logits.shape
-    labels = as_labels(labels, c, op)
+    labels = _as_labels(labels, c, op)
     if labels.shape != (n,):
         raise ValueError(
             f"{op}: labels have shape {labels.shape}, expected ({n},) for logits {logits.shape}."
@@ -101,7 +101,7 @@ def sigmoid_binary_crossentropy(logits, target, *, label_smoothing=0.0, dloss=No
     return out, dlogits
 
 
-def as_labels(labels, num_classes, op):
+def _as_labels(labels, num_classes, op):
     """Integer class labels as a C-contiguous int64 array, range-checked against num_classes."""
     arr = np.asarray(labels)
     if arr.dtype.kind == "f":

@@ -5,7 +5,7 @@ Formulas and backward derivations: docs/elementwise.md. NumPy twins: baeum.refer
 import numpy as np
 
 from baeum import _core
-from baeum.ops._checks import as_float, as_input, check_out
+from baeum.ops._checks import _as_float, _as_input, _check_out
 from baeum.ops.activations import _NEEDS_INPUT, _buffer, _resolve, _same, _seed
 
 # Fast paths. In the training loop every argument is already a float32 C-contiguous array of
@@ -44,8 +44,8 @@ def dense_forward(inp, kernel, bias, activation="linear", *, alpha=None, out=Non
             return o
         except (TypeError, ValueError):
             pass
-    inp = as_input(inp, "inp", op, ndim=2)
-    kernel = as_input(kernel, "kernel", op, ndim=2)
+    inp = _as_input(inp, "inp", op, ndim=2)
+    kernel = _as_input(kernel, "kernel", op, ndim=2)
     n, d = inp.shape
     if kernel.shape[0] != d:
         raise ValueError(
@@ -55,13 +55,13 @@ def dense_forward(inp, kernel, bias, activation="linear", *, alpha=None, out=Non
         )
     u = kernel.shape[1]
     if bias is not None:
-        bias = as_input(bias, "bias", op, ndim=1)
+        bias = _as_input(bias, "bias", op, ndim=1)
         if bias.shape[0] != u:
             raise ValueError(f"{op}: bias has shape {bias.shape}, expected ({u},) (units).")
     if out is None:
         out = np.empty((n, u), dtype=np.float32)
     else:
-        check_out(out, (n, u), op, inputs=(inp, kernel))
+        _check_out(out, (n, u), op, inputs=(inp, kernel))
     if preact is not None:
         _buffer(preact, (n, u), op, "preact", inputs=(inp, kernel, out))
     _core.dense_forward(inp, kernel, bias, out, preact, act, a)
@@ -81,9 +81,9 @@ def dense_backward(dout, inp, kernel, out, preact, activation, *, alpha=None, dk
             return dinp
         except (TypeError, ValueError):
             pass
-    dout = as_input(dout, "dout", op, ndim=2)
-    inp = as_input(inp, "inp", op, ndim=2)
-    kernel = as_input(kernel, "kernel", op, ndim=2)
+    dout = _as_input(dout, "dout", op, ndim=2)
+    inp = _as_input(inp, "inp", op, ndim=2)
+    kernel = _as_input(kernel, "kernel", op, ndim=2)
     n, d = inp.shape
     if kernel.shape[0] != d:
         raise ValueError(f"{op}: inp has shape {inp.shape} but kernel has shape "
@@ -95,12 +95,12 @@ def dense_backward(dout, inp, kernel, out, preact, activation, *, alpha=None, dk
         if preact is None:
             raise ValueError(f"{op}: {name} backward needs preact (z); pass the preact= "
                              "buffer filled by dense_forward.")
-        preact = as_input(preact, "preact", op)
+        preact = _as_input(preact, "preact", op)
         _same(preact, "preact", dout, op)
     elif name != "linear":
         if out is None:
             raise ValueError(f"{op}: {name} backward needs out (the forward output).")
-        out = as_input(out, "out", op)
+        out = _as_input(out, "out", op)
         _same(out, "out", dout, op)
     _buffer(dkernel, (d, u), op, "dkernel")
     if dbias is not None:
@@ -141,16 +141,16 @@ def dropout_forward(inp, rate, seed, *, noise_shape=None, out=None, mask=None):
             return o, m
         except (TypeError, ValueError):
             pass
-    rate = as_float(rate, "rate", op)
+    rate = _as_float(rate, "rate", op)
     if not 0.0 <= rate <= 1.0:
         raise ValueError(f"{op}: rate must be in [0, 1], got {rate}.")
     seed = _seed(seed, op)
-    inp = as_input(inp, "inp", op)
+    inp = _as_input(inp, "inp", op)
     ns = _noise_shape(noise_shape, inp.shape, op)
     if out is None:
         out = np.empty(inp.shape, dtype=np.float32)
     else:
-        check_out(out, inp.shape, op, inputs=(inp,))
+        _check_out(out, inp.shape, op, inputs=(inp,))
     if mask is None:
         mask = np.empty(ns, dtype=np.float32)
     else:
@@ -173,8 +173,8 @@ def dropout_backward(dout, mask, *, dinp=None):
             return d
         except (TypeError, ValueError):
             pass
-    dout = as_input(dout, "dout", op)
-    mask = as_input(mask, "mask", op)
+    dout = _as_input(dout, "dout", op)
+    mask = _as_input(mask, "mask", op)
     if dinp is None:
         dinp = np.empty(dout.shape, dtype=np.float32)
     else:
@@ -200,12 +200,12 @@ def _split(shape, axis, op):
 def softmax_forward(inp, *, axis=-1, out=None):
     """out = exp(x − max) / Σ exp(x − max) along axis (stable: subtract the max)."""
     op = "softmax_forward"
-    inp = as_input(inp, "inp", op)
+    inp = _as_input(inp, "inp", op)
     outer, k, inner = _split(inp.shape, int(axis), op)
     if out is None:
         out = np.empty(inp.shape, dtype=np.float32)
     else:
-        check_out(out, inp.shape, op, inputs=(inp,))
+        _check_out(out, inp.shape, op, inputs=(inp,))
     _core.softmax_forward(inp, out, outer, k, inner)
     return out
 
@@ -213,8 +213,8 @@ def softmax_forward(inp, *, axis=-1, out=None):
 def softmax_backward(dout, out_fwd, *, axis=-1, dinp=None):
     """dinp = y·(dout − Σ_axis dout·y), y = out_fwd."""
     op = "softmax_backward"
-    dout = as_input(dout, "dout", op)
-    y = as_input(out_fwd, "out_fwd", op)
+    dout = _as_input(dout, "dout", op)
+    y = _as_input(out_fwd, "out_fwd", op)
     _same(y, "out_fwd", dout, op)
     outer, k, inner = _split(dout.shape, int(axis), op)
     if dinp is None:
@@ -228,15 +228,15 @@ def softmax_backward(dout, out_fwd, *, axis=-1, dinp=None):
 def bias_add(inp, bias, *, out=None):
     """out = inp + bias, bias over the last axis."""
     op = "bias_add"
-    inp = as_input(inp, "inp", op)
-    bias = as_input(bias, "bias", op, ndim=1)
+    inp = _as_input(inp, "inp", op)
+    bias = _as_input(bias, "bias", op, ndim=1)
     if inp.ndim < 1 or bias.shape[0] != inp.shape[-1]:
         raise ValueError(f"{op}: bias has shape {bias.shape} but inp has shape {inp.shape}; "
                          "bias must match inp's last axis.")
     if out is None:
         out = np.empty(inp.shape, dtype=np.float32)
     else:
-        check_out(out, inp.shape, op, inputs=(inp,))
+        _check_out(out, inp.shape, op, inputs=(inp,))
     _core.bias_add(inp, bias, out)
     return out
 
@@ -244,7 +244,7 @@ def bias_add(inp, bias, *, out=None):
 def bias_grad(dout, *, dbias):
     """dbias += Σ over all axes but the last of dout (rows summed in order). Returns dbias."""
     op = "bias_grad"
-    dout = as_input(dout, "dout", op)
+    dout = _as_input(dout, "dout", op)
     if dout.ndim < 1:
         raise ValueError(f"{op}: dout must be at least 1-D, got a scalar.")
     _buffer(dbias, (dout.shape[-1],), op, "dbias")

@@ -2,7 +2,7 @@
 import numpy as np
 
 from baeum import _core
-from baeum.ops._checks import as_float, as_input
+from baeum.ops._checks import _as_float, _as_input
 from baeum.reference.optim import KINDS, optimizer_slot_names
 
 __all__ = ["optimizer_step", "optimizer_slot_names"]
@@ -14,7 +14,7 @@ def _opt_float(v, name):
     """None/0 → 0.0 (off); otherwise a non-negative real number."""
     if v is None:
         return 0.0
-    f = as_float(v, name, _OP)
+    f = _as_float(v, name, _OP)
     if not f >= 0:
         raise ValueError(f"{_OP}: {name} must be >= 0 or None, got {v!r}.")
     return f
@@ -42,7 +42,7 @@ def _check_buffer(a, name, n, others=()):
                              "each needs its own memory.")
 
 
-def check_segments(segments, n, op=_OP):
+def _check_segments(segments, n, op=_OP):
     """segments as int64 C-contiguous (V, 2) rows (offset, size), inside [0, n), disjoint."""
     seg = np.asarray(segments)
     if seg.dtype.kind not in "iu":
@@ -89,9 +89,9 @@ def _validate_options(kind, weight_decay, clipnorm, clipvalue, global_clipnorm, 
         raise ValueError(f"{_OP}: only one of clipnorm, clipvalue and global_clipnorm can be "
                          f"set; got clipnorm={clipnorm}, clipvalue={clipvalue}, "
                          f"global_clipnorm={global_clipnorm}.")
-    rest = (as_float(momentum, "momentum", _OP), bool(nesterov), as_float(rho, "rho", _OP),
-            bool(centered), as_float(beta_1, "beta_1", _OP), as_float(beta_2, "beta_2", _OP),
-            bool(amsgrad), as_float(epsilon, "epsilon", _OP))
+    rest = (_as_float(momentum, "momentum", _OP), bool(nesterov), _as_float(rho, "rho", _OP),
+            bool(centered), _as_float(beta_1, "beta_1", _OP), _as_float(beta_2, "beta_2", _OP),
+            bool(amsgrad), _as_float(epsilon, "epsilon", _OP))
     return wd, tuple(clips), rest
 
 
@@ -137,8 +137,8 @@ def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_dec
     wd, clips, rest = fixed
     if kind == "nadam" and u_product is None:
         raise ValueError(f"{_OP}: nadam needs u_product = μ_1···μ_t (see the docstring).")
-    args = (as_float(lr, "lr", _OP), int(step), wd, *clips, *rest,
-            1.0 if u_product is None else as_float(u_product, "u_product", _OP))
+    args = (_as_float(lr, "lr", _OP), int(step), wd, *clips, *rest,
+            1.0 if u_product is None else _as_float(u_product, "u_product", _OP))
     # Fast path (every training step): the binding checks every buffer and segment itself
     # before touching memory. Only when it refuses do the checks below run, to convert what
     # can be converted and to explain the rest.
@@ -154,7 +154,7 @@ def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_dec
                          f"packed flat), got {type(params).__name__} "
                          f"{getattr(params, 'shape', '')}.")
     n = params.shape[0]
-    grads = as_input(grads, "grads", _OP, ndim=1)
+    grads = _as_input(grads, "grads", _OP, ndim=1)
     if grads.shape[0] != n:
         raise ValueError(f"{_OP}: grads has shape {grads.shape}, params has shape "
                          f"{params.shape}; they must match element for element.")
@@ -166,5 +166,5 @@ def optimizer_step(kind, params, grads, slots, segments, *, lr, step, weight_dec
                          f"{names}, got {len(slots)}.")
     for j, s in enumerate(slots):
         _check_buffer(s, f"slot {j} ({names[j]!r})", n, others=[params, grads] + slots[:j])
-    seg = check_segments(segments, n)
+    seg = _check_segments(segments, n)
     _core.optimizer_step(kind, params, grads, slots, seg, *args)
