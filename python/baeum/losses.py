@@ -479,8 +479,11 @@ class _CrossEntropy(Loss):
         n = logits.shape[0]
         if n == 0 or y_true.shape != self._kernel_target_shape(logits.shape):
             return None
-        L, dz = self._kernel(y_true, logits, np.full(n, 1.0 / n, np.float32))
-        return float(np.sum(L, dtype=np.float64)) / n, dz
+        dloss = self.__dict__.get("_fast_dloss")
+        if dloss is None or dloss.shape[0] != n:  # 1/N per row, reused while N is unchanged
+            dloss = self._fast_dloss = np.full(n, 1.0 / n, np.float32)
+        L, dz = self._kernel(y_true, logits, dloss)
+        return float(L.sum(dtype=np.float64)) / n, dz
 
     def _kernel_target_shape(self, logits_shape):
         return logits_shape

@@ -15,6 +15,22 @@ from baeum import _core
 from baeum.ops._checks import _as_float, _as_input, _check_out
 
 
+def _fast(kernel, logits, target, label_smoothing, dloss, out, dlogits):
+    """Training-loop fast path: the binding checks every shape and dtype itself; outputs are
+    allocated here, so they cannot overlap the inputs. None means: take the checked path."""
+    if (out is None and dlogits is None and type(logits) is np.ndarray and logits.ndim == 2
+            and type(target) is np.ndarray and type(dloss) is np.ndarray
+            and type(label_smoothing) is float and 0.0 <= label_smoothing <= 1.0):
+        n, c = logits.shape
+        out, dlogits = np.empty(n, np.float32), np.empty((n, c), np.float32)
+        try:
+            kernel(logits, target, out, dlogits, dloss, label_smoothing)
+            return out, dlogits
+        except (TypeError, ValueError):
+            pass
+    return None
+
+
 def _outputs(op, n, c, dloss, out, dlogits, inputs):
     if dloss is None:
         dloss = np.ones(n, dtype=np.float32)
@@ -57,6 +73,9 @@ def softmax_cross_entropy(logits, target, *, label_smoothing=0.0, dloss=None, ou
     dlogits[i] = dloss[i] · (softmax(logits_i) · Σ_c t'_ic − t'_i).
     Stable for any finite logits (max-subtracted log-sum-exp; no clipping).
     """
+    fast = _fast(_core.softmax_cross_entropy, logits, target, label_smoothing, dloss, out, dlogits)
+    if fast is not None:
+        return fast
     op = "softmax_cross_entropy"
     logits, target, ls = _logits_and_target(op, logits, target, label_smoothing)
     n, c = logits.shape
@@ -93,6 +112,9 @@ def sigmoid_binary_crossentropy(logits, target, *, label_smoothing=0.0, dloss=No
     loss[i] = mean_d ℓ(logits[i, d], t'[i, d]);
     dlogits[i, d] = dloss[i] · (σ(logits[i, d]) − t'[i, d]) / D.
     """
+    fast = _fast(_core.sigmoid_binary_crossentropy, logits, target, label_smoothing, dloss, out, dlogits)
+    if fast is not None:
+        return fast
     op = "sigmoid_binary_crossentropy"
     logits, target, ls = _logits_and_target(op, logits, target, label_smoothing)
     n, d = logits.shape

@@ -17,7 +17,11 @@ _RESOLVED = {}  # (activation name, alpha) -> (name, kernel id, alpha) once reso
 
 
 def _resolved(activation, alpha, op):
-    key = (activation, alpha)
+    if alpha is None:
+        r = _RESOLVED.get(activation)  # the common case: a name with its default parameter
+        if r is not None:
+            return r
+    key = activation if alpha is None else (activation, alpha)
     r = _RESOLVED.get(key) if isinstance(activation, str) and (alpha is None or type(alpha) is float) else None
     if r is None:
         r = _resolve(activation, alpha, op)
