@@ -150,8 +150,8 @@ class Model(Layer):
         optimizer updates all of them in one call and gradients are zeroed with one fill."""
         variables = [v for layer in self.layers for v in layer.variables]
         if self._flat_vars is not None and len(variables) == len(self._flat_vars) and all(
-                a is b for a, b in zip(variables, self._flat_vars)):
-            return
+                a is b and a.value.base is self._flat_values for a, b in zip(variables, self._flat_vars)):
+            return  # (a layer shared with another model that packed it since moves back here)
         total = sum(v.size for v in variables)
         values = np.empty(total, np.float32)
         grads = np.zeros(total, np.float32)
