@@ -299,6 +299,17 @@ class GraphTrainer:
 
     # ---- the step --------------------------------------------------------------------------------
     def _losses_and_grads(self, ys, preds, sw, tape, want_grads):
+        if len(preds) == 1 and self._out_weights[0] == 1.0:  # the common case, fewer steps
+            entry = self._output_entry(0, tape)
+            if entry is not None:
+                fuse = self._fuse_for(0, entry[1])
+                logits = entry[1].logits(entry[2]) if fuse is not None else None
+                if logits is not None:
+                    res = self._out_losses[0].value_and_grad_logits(ys, logits, fuse, sample_weight=sw)
+                    if res is not None:
+                        return res[0], [res[1]], {entry[0]: True}
+            value, g = self._out_losses[0].value_and_grad(ys, preds[0], sample_weight=sw)
+            return value, [g], None
         ylist = ys.items if isinstance(ys, Multi) else [ys]
         total, grads, preact = 0.0, [], None
         n = len(preds)

@@ -82,7 +82,7 @@ class Subclassed:
         self._build_for_inputs(xs, "build")
 
     def _build_for_inputs(self, xs, what):
-        if self.built and self._flat_vars is not None:
+        if self.__dict__.get("_graph_built"):
             return
         sample = [a[:1] for a in xs]
         tape = Tape()
@@ -102,6 +102,7 @@ class Subclassed:
                     layer = lay
             self._out_layers.append(layer)
         self.built = True
+        self._graph_built = True
         self._flat_vars = None
 
     def _output_layer(self, k):
