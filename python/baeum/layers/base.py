@@ -234,8 +234,9 @@ class Layer:
         if args:
             raise TypeError(f"Layer {self.name!r}: pass extra call arguments by keyword (e.g. training=True).")
         training = kwargs.pop("training", None)
-        if _node.contains_tensor(x) or (kwargs and _node.contains_tensor(list(kwargs.values()))):
-            return self._call_symbolic(x, kwargs, training)
+        if type(x) is not np.ndarray or kwargs:
+            if _node.contains_tensor(x) or (kwargs and _node.contains_tensor(list(kwargs.values()))):
+                return self._call_symbolic(x, kwargs, training)
         rec = _node.active_recorder()
         if rec is not None:
             return self._call_recorded(rec, x, kwargs, training)
@@ -291,6 +292,28 @@ class Layer:
         return list(node.outputs) if node.multi_out else node.outputs[0]
 
     def _call_recorded(self, rec, x, kwargs, training):
+        if not kwargs and type(x) is np.ndarray and x.dtype == np.float32 and self.built:
+            # the common case (one float32 array, a built layer): fewer checks per call
+            internal = id(x) in rec.produced
+            if not internal:
+                rec.check_input(self, x)
+            shape = self.input_shape
+            if shape is not None and x.shape[1:] != shape[1:]:
+                self._check_input(x.shape)
+            ctx = {"keep_preact": True} if rec.keep_logits and getattr(
+                self, "output_activation", None) in ("sigmoid", "softmax") else {}
+            y = self.forward(x, ctx, rec.training if training is None else bool(training))
+            if self.activity_regularizer is not None and type(y) is np.ndarray:
+                ctx["activity_penalty"] = float(self.activity_regularizer(y)) / max(len(y), 1)
+                ctx["activity_out"] = y
+            rec.tape.append((self, ctx))
+            if type(y) is np.ndarray:
+                rec.links.append(([x], [y], False, False, internal))
+                rec.produced.add(id(y))
+            else:
+                rec.links.append(([x], list(y), False, True, internal))
+                rec.produced.update(id(o) for o in y)
+            return y
         multi = isinstance(x, (list, tuple))
         xs = list(x) if multi else [x]
         plain = {}
@@ -320,7 +343,7 @@ class Layer:
             ctx["activity_penalty"] = float(reg(y)) / max(len(y), 1)
             ctx["activity_out"] = y
         rec.tape.append((self, ctx))
-        rec.links.append((xs, outs, multi, isinstance(y, (list, tuple))))
+        rec.links.append((xs, outs, multi, isinstance(y, (list, tuple)), any(id(a) in rec.produced for a in xs)))
         rec.produced.update(id(o) for o in outs)
         return y
 

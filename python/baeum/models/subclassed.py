@@ -97,7 +97,7 @@ class Subclassed:
         self._out_layers = []
         for o in outs:
             layer = None
-            for (lay, _), (_, ys, _, _) in zip(tape, tape.links):
+            for (lay, _), (_, ys, *_) in zip(tape, tape.links):
                 if any(o is a for a in ys):
                     layer = lay
             self._out_layers.append(layer)
@@ -112,7 +112,7 @@ class Subclassed:
         target = tape.outputs[k]
         found = None
         for i in range(len(tape) - 1, -1, -1):
-            xs, ys, multi_in, multi_out = tape.links[i]
+            xs, ys, multi_in, multi_out, _ = tape.links[i]
             if any(target is a for a in xs):
                 return None  # consumed again after being produced: not fusable
             if any(target is a for a in ys):
@@ -134,26 +134,23 @@ class Subclassed:
         for arr, g in zip(tape.outputs, out_grads):
             if g is not None:
                 add(arr, g)
-        produced = {}
-        for i, (_, ys, _, _) in enumerate(tape.links):
-            for a in ys:
-                produced.setdefault(id(a), i)
-        source_ids = {id(s) for s in tape.sources}
         for i in range(len(tape) - 1, -1, -1):
             layer, ctx = tape[i]
-            xs, ys, multi_in, multi_out = tape.links[i]
-            gs = [grads.pop(id(a), None) for a in ys]
-            if all(g is None for g in gs):
-                continue
+            xs, ys, multi_in, multi_out, internal = tape.links[i]
             if multi_out:
+                gs = [grads.pop(id(a), None) for a in ys]
+                if all(g is None for g in gs):
+                    continue
                 dy = [np.zeros_like(a) if g is None else g for a, g in zip(ys, gs)]
             else:
-                dy = gs[0]
+                dy = grads.pop(id(ys[0]), None)
+                if dy is None:
+                    continue
                 if "activity_out" in ctx:
                     out = ctx["activity_out"]
                     dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)
-            # d/d input only where something upstream (a layer, or the caller) wants it
-            need = any(produced.get(id(a), i) < i or (need_dx and id(a) in source_ids) for a in xs)
+            # d/d input only where an earlier layer (or the caller, when nested) wants it
+            need = internal or (need_dx and any(a is s for a in xs for s in tape.sources))
             if preact is not None and i in preact:
                 dx = layer.backward(dy, ctx, need_dx=need, from_preact=True)
             else:
