@@ -248,6 +248,8 @@ class GraphTrainer:
                 raise ValueError(f"{what}: the model has {n} {kind}s {names}, but {len(data)} arrays were passed. "
                                  f"Fix: pass a list of {n} arrays (in order) or a dict keyed by name.")
             items = list(data)
+        elif isinstance(data, (list, tuple)) and len(data) == 1 and isinstance(data[0], np.ndarray):
+            items = [data[0]]  # [array] for a one-input/one-output model
         elif isinstance(data, Multi):
             items = list(data.items)
         else:
