@@ -17,9 +17,9 @@ runs backward with need_dx=False, and is skipped entirely when its own weights a
 """
 import numpy as np
 
-from baeum.layers.base import Layer, _fmt_shape, _trainable_version, unique_name
+from baeum.layers.base import _fmt_shape, _trainable_version
 from baeum.layers.core import InputLayer
-from baeum.layers.node import KerasTensor, flatten_tensors
+from baeum.layers.node import KerasTensor
 from baeum.models.graph_training import GraphTrainer, Multi
 from baeum.models.model import Model
 
