@@ -333,7 +333,7 @@ def test_transfer_learning_freeze_new_head_and_unfreeze():
     for a, b in zip(base.layers[0].get_weights(), frozen):
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(new.layers[-1].get_weights()[0], head[0])
-    assert new._plan(False)[0] == (False, False)  # the frozen first layer runs no backward
+    assert new._grad_plan(False)[0] == (False, False)  # the frozen first layer runs no backward
     base.layers[0].trainable = True
     new.compile(SGD(learning_rate=0.01), "sparse_categorical_crossentropy")  # Keras: re-compile to fine-tune
     new.fit(X, y % 2, epochs=1, verbose=0)

@@ -295,7 +295,7 @@ class Functional(GraphTrainer, Model):
         return self._outputs[k]._keras_history
 
     # ---- backward -----------------------------------------------------------------------------
-    def _plan(self, need_dx):
+    def _grad_plan(self, need_dx):
         """Per step (need_dx, run): whether its inputs need a gradient, and whether its
         backward runs at all (inputs need one, or its own weights are trainable)."""
         key = (_trainable_version[0], need_dx)
@@ -317,7 +317,7 @@ class Functional(GraphTrainer, Model):
         for t, g in zip(self._out_ids, out_grads):
             if g is not None:
                 grads[t] = g if grads[t] is None else grads[t] + g
-        plan = self._plan(need_dx)
+        plan = self._grad_plan(need_dx)
         if self._simple is not None:
             simple = self._simple
             for i in range(len(simple) - 1, -1, -1):
