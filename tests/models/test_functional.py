@@ -386,3 +386,24 @@ def test_freezing_takes_effect_at_the_next_train_on_batch():
     d1.trainable = True
     m.train_on_batch(X, y)
     assert not np.array_equal(d1.get_weights()[0], w)
+
+
+def test_dense_dropout_chain_uses_the_fused_step_with_the_same_bits(monkeypatch):
+    def run():
+        baeum.utils.set_random_seed(5)
+        i = Input((4,))
+        h = Dropout(0.3)(Dense(8, activation="relu")(i))
+        m = Model(i, Dense(3, activation="softmax")(h))
+        m.compile(SGD(learning_rate=0.1), "sparse_categorical_crossentropy")
+        y = np.arange(len(X)) % 3
+        hist = m.fit(X, y, epochs=2, batch_size=5, shuffle=False, verbose=0).history
+        return m, hist
+
+    fused, h1 = run()
+    assert fused._plan is not None
+    monkeypatch.setattr(Sequential, "fused_step", False)
+    plain, h2 = run()
+    assert plain._plan is None
+    assert h1["loss"] == h2["loss"]
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -15,6 +15,8 @@ A step whose inputs need no gradient (they come from the model inputs or frozen 
 runs backward with need_dx=False, and is skipped entirely when its own weights are frozen too
 (transfer learning: a frozen base costs no backward work).
 """
+import types
+
 import numpy as np
 
 from baeum.layers.base import _fmt_shape, _trainable_version
@@ -197,6 +199,28 @@ class Functional(GraphTrainer, Model):
     @property
     def variables(self):
         return [v for layer in self._layers for v in layer.variables]
+
+    def _fused_plan(self):
+        """A chain of Dense/Dropout layers with a fused cross-entropy trains with Sequential's
+        fused C++ step (models/mlp_plan.py; same bits as the executor), else None."""
+        from baeum.models.sequential import Sequential
+
+        if (not Sequential.fused_step or self._simple is None or not self._is_chain()
+                or self._out_losses is None or self._out_losses[0] is None):
+            return None
+        out_layer = self._outputs[0]._keras_history
+        fuse = self._fuse_for(0, out_layer)
+        key = (id(self._flat_grads), self._out_losses[0], fuse, self._out_weights[0],
+               tuple((id(l), getattr(l, "rate", None), getattr(l, "activation", None)) for l in self._layers))
+        cached = self.__dict__.get("_plan_cache")
+        if cached is None or cached[0] != key:
+            from baeum.models import mlp_plan
+
+            shim = types.SimpleNamespace(layers=self._layers[1:], input_shape=self.input_shape, _fuse=fuse,
+                                         loss=self._out_losses[0], _loss_weight=self._out_weights[0],
+                                         _has_activity=False, _flat_grads=self._flat_grads)
+            self._plan_cache = cached = (key, mlp_plan.build(shim))
+        return cached[1]
 
     # ---- forward ------------------------------------------------------------------------------
     def _build_for_inputs(self, xs, what):

@@ -342,6 +342,14 @@ class GraphTrainer:
         return total, grads, preact
 
     def _train_step(self, x, y, sw):
+        plan = self._plan
+        fused = plan.step(x, y) if plan is not None and sw is None else None
+        if fused is not None:  # a Dense/Dropout chain: forward, loss and backward in one C++ call
+            value, y_pred = fused
+            if self._reg_vars:
+                value += self._regularization(add_gradients=True)
+            self.optimizer.apply_flat(self._flat_values, self._flat_grads, self._seg)
+            return value, y_pred
         tape = Tape()
         out = self._forward(x, True, tape)
         preds = self._flat_outputs(out)
