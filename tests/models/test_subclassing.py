@@ -180,3 +180,14 @@ def test_layers_tracked_in_assignment_order_and_get_config_needs_override():
         m.get_config()
     with pytest.raises(TypeError, match="inputs= and outputs="):
         Model()
+
+
+def test_training_a_fully_frozen_model_warns_once():
+    m = Sequential([Input((4,)), Dense(2)])
+    m.compile("sgd", "mse")
+    m.trainable = False
+    with pytest.warns(UserWarning, match="none of them is trainable"):
+        m.train_on_batch(X, X[:, :2])
+    m.train_on_batch(X, X[:, :2])  # once per change of the flags (warnings are errors in tests)
+    m.trainable = True
+    m.train_on_batch(X, X[:, :2])

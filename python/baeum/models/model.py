@@ -303,6 +303,23 @@ class Model(Layer):
         self._has_activity = any(l.activity_regularizer is not None for l in self.layers)
         self._plan = self._fused_plan()
 
+    def _warn_if_nothing_trains(self, what):
+        """Frozen weights take effect at the next fit/train_on_batch in baeum; Keras keeps the
+        trainable state of compile() time. Training a fully frozen model is then a likely
+        port of the Keras GAN recipe (discriminator frozen after its own compile): say so."""
+        if len(self._seg) or not self._flat_vars or self.__dict__.get("_warned_frozen") == self._seg_version:
+            return
+        self._warned_frozen = self._seg_version
+        import warnings
+
+        warnings.warn(
+            f"{what}: model {self.name!r} has weights but none of them is trainable (its layers have "
+            "trainable=False), so training changes nothing. baeum applies `trainable` at the next "
+            "fit/train_on_batch, while Keras keeps the state it had at compile(). If you froze this model "
+            "after compiling it (e.g. a GAN discriminator frozen for the combined model), set "
+            "`trainable = True` before training it, and False again before training the combined model.",
+            UserWarning, stacklevel=3)
+
     def _fused_plan(self):
         """A fused C++ training step for this model, or None (the layer-by-layer path)."""
         return None
@@ -345,6 +362,7 @@ class Model(Layer):
         else:
             vx = None
         self._prepare_training()
+        self._warn_if_nothing_trains("fit")
 
         n = len(x)
         steps = -(-n // batch_size)
@@ -484,6 +502,7 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
         self._prepare_training()
+        self._warn_if_nothing_trains("train_on_batch")
         self._reset_metrics()
         value, y_pred = self._train_step(x, y, sample_weight)
         for m in self.metrics:
