@@ -407,3 +407,18 @@ def test_dense_dropout_chain_uses_the_fused_step_with_the_same_bits(monkeypatch)
     assert h1["loss"] == h2["loss"]
     for a, b in zip(fused.get_weights(), plain.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_nested_multi_output_model_and_subclassed_model_as_layers():
+    from test_subclassing import Shared
+
+    j = Input((4,))
+    h = Dense(3, activation="tanh")(j)
+    two = Model(j, [h, Dense(2)(h)], name="two_out")
+    i = Input((4,))
+    a, b = two(i)
+    assert a.shape == (None, 3) and b.shape == (None, 2)
+    sub = Shared()
+    out = Dense(1)(Concatenate()([a, b, sub(i)]))
+    m = Model(i, out)
+    assert_grads_match(m, X, RNG.standard_normal((len(X), 1)).astype(np.float32))
