@@ -176,3 +176,8 @@ def test_merge_in_a_trained_model():
     before = m.evaluate(x, y, verbose=0)
     m.fit(x, y, epochs=30, batch_size=16, verbose=0)
     assert m.evaluate(x, y, verbose=0) < before
+
+
+def test_eager_call_on_a_nested_list_is_one_input():
+    assert Dense(2)([[1.0, 2.0, 3.0]]).shape == (1, 2)
+    np.testing.assert_array_equal(Add()([np.ones((1, 2)), np.ones((1, 2))]), [[2.0, 2.0]])

@@ -86,6 +86,11 @@ class Variable:
         return f"<Variable path={self.path} shape={self.shape} trainable={self.trainable}>"
 
 
+def _is_array_list(x):
+    """Several inputs given as a list/tuple of arrays (a nested list of numbers is one input)."""
+    return isinstance(x, (list, tuple)) and bool(x) and all(isinstance(a, np.ndarray) for a in x)
+
+
 def _is_shape_list(shape):
     """True for a list of shapes (several inputs/outputs), False for one shape tuple."""
     return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (tuple, list))
@@ -240,7 +245,7 @@ class Layer:
         rec = _node.active_recorder()
         if rec is not None:
             return self._call_recorded(rec, x, kwargs, training)
-        multi = isinstance(x, (list, tuple))
+        multi = _is_array_list(x)
         if multi:
             xs = [np.ascontiguousarray(a, dtype=np.float32) for a in x]
             self._maybe_build([a.shape for a in xs])
@@ -314,7 +319,7 @@ class Layer:
                 rec.links.append(([x], list(y), False, True, internal))
                 rec.produced.update(id(o) for o in y)
             return y
-        multi = isinstance(x, (list, tuple))
+        multi = _is_array_list(x)
         xs = list(x) if multi else [x]
         plain = {}
         for k, v in kwargs.items():
