@@ -236,6 +236,8 @@ class Layer:
             x = kwargs.pop("inputs")
         else:
             raise TypeError(f"Layer {self.name!r}: call it on inputs, e.g. layer(x).")
+        if len(args) == 1 and (args[0] is None or isinstance(args[0], bool)) and "training" not in kwargs:
+            kwargs["training"], args = args[0], ()  # layer(x, True): Keras's positional training
         if args:
             raise TypeError(f"Layer {self.name!r}: pass extra call arguments by keyword (e.g. training=True).")
         training = kwargs.pop("training", None)

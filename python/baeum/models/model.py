@@ -524,7 +524,9 @@ class Model(Layer):
         x = args[0] if args else kwargs.get("inputs")
         if _node.contains_tensor(x) or _node.active_recorder() is not None:
             return Layer.__call__(self, *args, **kwargs)  # a node in a graph / an entry on the tape
-        if len(args) > 1:
+        if len(args) == 2 and (args[1] is None or isinstance(args[1], bool)) and "training" not in kwargs:
+            kwargs["training"] = args[1]  # model(x, True)
+        elif len(args) > 1:
             raise TypeError(f"Model {self.name!r}: pass training= by keyword, e.g. model(x, training=True).")
         training = kwargs.pop("training", False)
         return self._call_eager(x, bool(training))
