@@ -10,6 +10,11 @@ from baeum.optimizers import SGD
 
 from test_functional import assert_grads_match
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    baeum.utils.set_random_seed(11)  # initial weights the same on every run
+
+
 RNG = np.random.default_rng(1)
 X = RNG.standard_normal((24, 4)).astype(np.float32)
 
