@@ -427,3 +427,23 @@ def test_nested_multi_output_model_and_subclassed_model_as_layers():
     out = Dense(1)(Concatenate()([a, b, sub(i)]))
     m = Model(i, out)
     assert_grads_match(m, X, RNG.standard_normal((len(X), 1)).astype(np.float32))
+
+
+def test_tensor_kwargs_are_extra_inputs_in_all_three_call_modes():
+    a, b = X[:3, :3], 2 * X[:3, :3]
+    layer = KwLayer()
+    eager = layer(a, initial_state=b)
+    np.testing.assert_allclose(eager[1], a + b, rtol=1e-6)
+
+    class Sub(Model):
+        def __init__(self):
+            super().__init__()
+            self.kw = KwLayer()
+            self.d = Dense(1)
+
+        def call(self, xs):  # the shared Dense is called twice; the kwarg array is an extra input
+            return self.kw(self.d(xs[0]), initial_state=[self.d(xs[1])])[1]
+
+    m = Sub()
+    out = m.predict([a, b], verbose=0)
+    np.testing.assert_allclose(out, m.d(a) + m.d(b), rtol=1e-5)

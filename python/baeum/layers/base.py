@@ -248,15 +248,22 @@ class Layer:
         if rec is not None:
             return self._call_recorded(rec, x, kwargs, training)
         multi = _is_array_list(x)
+        xs = list(x) if multi else [x]
+        plain = {}
+        for k, v in kwargs.items():  # array kwargs (initial_state=[h, c]) are extra inputs
+            if isinstance(v, np.ndarray) or _is_array_list(v):
+                xs += list(v) if isinstance(v, (list, tuple)) else [v]
+                multi = True
+            else:
+                plain[k] = v
         if multi:
-            xs = [np.ascontiguousarray(a, dtype=np.float32) for a in x]
-            self._maybe_build([a.shape for a in xs])
-            x = xs
+            x = [np.ascontiguousarray(a, dtype=np.float32) for a in xs]
+            self._maybe_build([a.shape for a in x])
         else:
             x = np.ascontiguousarray(x, dtype=np.float32)
             self._check_input(x.shape)
             self._maybe_build(x.shape)
-        ctx = {"call_kwargs": kwargs} if kwargs else {}
+        ctx = {"call_kwargs": plain} if plain else {}
         return self.forward(x, ctx, bool(training))
 
     def _call_symbolic(self, x, kwargs, training):
@@ -325,8 +332,7 @@ class Layer:
         xs = list(x) if multi else [x]
         plain = {}
         for k, v in kwargs.items():
-            if isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and v and
-                                             all(isinstance(a, np.ndarray) for a in v)):
+            if isinstance(v, np.ndarray) or _is_array_list(v):
                 xs += list(v) if isinstance(v, (list, tuple)) else [v]
                 multi = True
             else:
