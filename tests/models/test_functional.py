@@ -447,3 +447,4 @@ def test_tensor_kwargs_are_extra_inputs_in_all_three_call_modes():
     m = Sub()
     out = m.predict([a, b], verbose=0)
     np.testing.assert_allclose(out, m.d(a) + m.d(b), rtol=1e-5)
+    assert_grads_match(m, [X[:, :3], 2 * X[:, :3]], RNG.standard_normal((len(X), 1)).astype(np.float32))
