@@ -448,3 +448,20 @@ def test_tensor_kwargs_are_extra_inputs_in_all_three_call_modes():
     out = m.predict([a, b], verbose=0)
     np.testing.assert_allclose(out, m.d(a) + m.d(b), rtol=1e-5)
     assert_grads_match(m, [X[:, :3], 2 * X[:, :3]], RNG.standard_normal((len(X), 1)).astype(np.float32))
+
+
+def test_mask_kwarg_goes_to_ctx_in_eager_and_recorded_calls():
+    m = np.array([[True, False, True]])
+    MaskReader.seen = []
+    MaskReader()(np.ones((1, 3, 2)), mask=m)
+
+    class Sub(Model):
+        def __init__(self):
+            super().__init__()
+            self.r = MaskReader()
+
+        def call(self, x):
+            return self.r(x, mask=m)
+
+    Sub().predict(np.ones((1, 3, 2)), verbose=0)
+    assert len(MaskReader.seen) >= 2 and all(s is m for s in MaskReader.seen)

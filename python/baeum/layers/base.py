@@ -247,6 +247,7 @@ class Layer:
         rec = _node.active_recorder()
         if rec is not None:
             return self._call_recorded(rec, x, kwargs, training)
+        mask = kwargs.pop("mask", None)  # the mask protocol: ctx["mask"], not an input
         multi = _is_array_list(x)
         xs = list(x) if multi else [x]
         plain = {}
@@ -264,6 +265,8 @@ class Layer:
             self._check_input(x.shape)
             self._maybe_build(x.shape)
         ctx = {"call_kwargs": plain} if plain else {}
+        if mask is not None:
+            ctx["mask"] = mask
         return self.forward(x, ctx, bool(training))
 
     def _call_symbolic(self, x, kwargs, training):
@@ -328,6 +331,7 @@ class Layer:
                 rec.links.append(([x], list(y), False, True, internal))
                 rec.produced.update(id(o) for o in y)
             return y
+        mask = kwargs.pop("mask", None)  # the mask protocol: ctx["mask"], not an input
         multi = _is_array_list(x)
         xs = list(x) if multi else [x]
         plain = {}
@@ -347,6 +351,8 @@ class Layer:
             self._check_input(xs[0].shape)
             self._maybe_build(xs[0].shape)
         ctx = {"call_kwargs": plain} if plain else {}
+        if mask is not None:
+            ctx["mask"] = mask
         if rec.keep_logits and getattr(self, "output_activation", None) in ("sigmoid", "softmax"):
             ctx["keep_preact"] = True
         y = self.forward(xs if multi else xs[0], ctx, rec.training if training is None else bool(training))
