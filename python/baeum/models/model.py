@@ -422,6 +422,37 @@ class Model(Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)
 
+    # ---- saving (the work is in baeum.saving; docs/saving.md) --------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True):
+        """Save config, weights and optimizer state: `.keras` (zip) or legacy `.h5`."""
+        from baeum import saving
+
+        if zipped is False:
+            raise NotImplementedError("save(zipped=False): baeum writes zipped .keras files only.")
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Weights (+ optimizer state) to `.weights.h5`, or the legacy `.h5` weights layout."""
+        from baeum import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Weights from `.weights.h5`, `.keras` or `.h5`; checked in full before assigning."""
+        from baeum import saving
+
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def get_compile_config(self):
+        from baeum.saving import saving_lib
+
+        return saving_lib.get_compile_config(self)
+
+    def compile_from_config(self, config):
+        from baeum.saving import saving_lib
+
+        saving_lib.compile_from_config(self, config)
+
     # ---- errors ------------------------------------------------------------------------------
     def _require_compiled(self, what):
         if not self.compiled:

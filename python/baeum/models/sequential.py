@@ -119,8 +119,28 @@ class Sequential(Model):
                 dy = layer.backward(dy, ctx, need_dx=layer is not first)
 
     def get_config(self):
+        """Keras 3's Sequential config: {name, trainable, dtype, layers (InputLayer first,
+        each serialized as {module, class_name, config, registered_name, build_config}),
+        build_input_shape}."""
+        from baeum.saving.serialization import serialize_keras_object
+
         layers = []
         if self._input_layer is not None:
-            layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
-        layers += [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers]
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+            layers.append(serialize_keras_object(self._input_layer))
+        layers += [serialize_keras_object(l) for l in self._layers]
+        return {"name": self.name, "trainable": self.trainable, "dtype": "float32", "layers": layers,
+                "build_input_shape": self.input_shape if self.built else None}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Inverse of get_config; layer classes are found by name (custom ones via
+        register_keras_serializable or custom_objects)."""
+        from baeum.saving.serialization import deserialize_keras_object
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config.get("layers", []):
+            model.add(deserialize_keras_object(layer_config, custom_objects))
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None and model._layers:
+            model.build(tuple(shape))
+        return model
