@@ -15,6 +15,7 @@ import numpy as np
 from baeum.layers.base import Layer, unique_name, _snake_case
 from baeum.models import checks
 from baeum.models.data import class_weights_to_sample_weights, to_array, unpack_validation_data
+from baeum.utils import _interrupt
 
 
 class Model(Layer):
@@ -259,11 +260,15 @@ class Model(Layer):
         steps = -(-n // batch_size)
         cb = cbm.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                               verbose=verbose, epochs=epochs, steps=steps)
+        cb.check_log_keys(validating=vx is not None)  # a bad monitor= fails now, not at epoch end
         batch_cb = cb.wants_batch_logs
         rng = brandom.global_generator()
         self.stop_training = False
         epoch_logs = {}
+        _interrupt.install()  # Ctrl+C: never half an optimizer step (baeum/utils/_interrupt.py)
         cb.on_train_begin()
+        # BackupAndRestore sets _initial_epoch in on_train_begin to resume a run (Keras).
+        initial_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch, None
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
@@ -311,6 +316,7 @@ class Model(Layer):
             if self.stop_training:
                 break
         cb.on_train_end(epoch_logs)
+        _interrupt.uninstall()
         return self.history
 
     def _logs(self, loss):
