@@ -185,9 +185,10 @@ def test_keras_archive_layout(tmp_path):
         assert opt["2"].shape == (6, 4)                           # slots shaped like their var
 
 
-def test_legacy_h5_layout(tmp_path, caplog):
+def test_legacy_h5_layout(tmp_path, caplog, monkeypatch):
     model = make_model(L.Dense(4))
     fit_step(model)
+    monkeypatch.setattr(saving_lib, "_warned_legacy", False)
     model.save(tmp_path / "m.h5")
     assert "legacy" in caplog.text
     with h5py.File(tmp_path / "m.h5", "r") as f:

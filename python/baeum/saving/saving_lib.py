@@ -45,6 +45,7 @@ KERAS_VERSION = "3.15.1"   # the Keras release whose layout these files follow
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
 _logger = logging.getLogger("baeum")
+_warned_legacy = False
 
 
 class LoadError(ValueError):
@@ -593,9 +594,12 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             raise ValueError(f"save: {path!r} ends with .weights.h5, the extension of "
                              "save_weights(). Fix: model.save('model.keras') for the whole model "
                              "or model.save_weights(path) for the weights only.")
-        _logger.warning("You are saving your model as an HDF5 file via `model.save()`. This file "
-                        "format is considered legacy. We recommend using instead the native "
-                        "Keras format, e.g. `model.save('my_model.keras')`.")
+        global _warned_legacy
+        if not _warned_legacy:  # Keras logs this at every save; once per process is enough
+            _warned_legacy = True
+            _logger.warning("You are saving your model as an HDF5 file via `model.save()`. This "
+                            "file format is considered legacy. We recommend using instead the "
+                            "native Keras format, e.g. `model.save('my_model.keras')`.")
         data = _legacy_model_bytes(model, include_optimizer)
     else:
         raise ValueError(
