@@ -438,8 +438,10 @@ def test_model_checkpoint_save_best_only_and_messages(capsys):
     assert model.saved == ["best.keras", "best.keras"]
     out = capsys.readouterr().out
     assert out == ("\nEpoch 1: val_loss improved from inf to 0.50000, saving model to best.keras\n"
+                   "\nEpoch 1: finished saving model to best.keras\n"
                    "\nEpoch 2: val_loss did not improve from 0.50000\n"
                    "\nEpoch 3: val_loss improved from 0.50000 to 0.40000, saving model to best.keras\n"
+                   "\nEpoch 3: finished saving model to best.keras\n"
                    "\nEpoch 4: val_loss did not improve from 0.40000\n")
     cb = C.ModelCheckpoint("m-{epoch:02d}-{val_loss:.2f}.keras")
     model, _, _ = drive(cb, [0.5, 0.25])
@@ -624,3 +626,11 @@ def test_ctrl_c_during_the_optimizer_step_waits_for_the_whole_step(monkeypatch):
     model.fit(XR, YR, epochs=1, batch_size=8, verbose=0)
     assert model.optimizer.iterations == 7
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_early_stopping_reused_keeps_best_like_keras():
+    cb = C.EarlyStopping(patience=0)
+    drive(cb, [1.0, 0.5])
+    assert cb.best == 0.5
+    _, last, _ = drive(cb, [0.9, 0.8, 0.7])   # no value beats 0.5 from the first run
+    assert last == 1 and cb.stopped_epoch == 1

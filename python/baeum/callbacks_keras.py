@@ -168,15 +168,16 @@ class EarlyStopping(_MonitorMixin, Callback):
         self.best_epoch = 0
 
     def on_train_begin(self, logs=None):
+        # Keras resets these but not `best` (set once, with the monitor direction).
         self.wait = 0
         self.stopped_epoch = 0
-        self.best = None
         self.best_weights = None
         self.best_epoch = 0
 
     def on_epoch_end(self, epoch, logs=None):
         if self.monitor_op is None:
             self._set_monitor_op()
+            self.best = self._initial_best()
         current = self._value(logs)
         if current is None:
             if not self._key_checked:
@@ -310,27 +311,33 @@ class ModelCheckpoint(_MonitorMixin, Callback):
                     self.best = self._initial_best()
             current = self._value(logs)
             if current is None:
-                warnings.warn(f"Can save best model only with {self.monitor} available, skipping.",
+                warnings.warn(f"Can save best model only with {self.monitor} available.",
                               stacklevel=2)
+                self._write(filepath, epoch)
                 return
             if self._is_improvement(current, self.best):
                 if self.verbose > 0:
                     _print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
                            f"{current:.5f}, saving model to {filepath}")
                 self.best = current
-                self._write(filepath)
+                self._write(filepath, epoch)
             elif self.verbose > 0:
                 _print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")
         else:
             if self.verbose > 0:
                 _print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
-            self._write(filepath)
+            self._write(filepath, epoch)
 
-    def _write(self, filepath):
+    def _write(self, filepath, epoch):
+        if os.path.isdir(filepath):
+            raise IOError("Please specify a non-directory filepath for ModelCheckpoint. "
+                          f"Filepath used is an existing directory: {filepath}")
         if self.save_weights_only:
             self.model.save_weights(filepath, overwrite=True)
         else:
             self.model.save(filepath, overwrite=True)
+        if self.verbose > 0:
+            _print(f"\nEpoch {epoch + 1}: finished saving model to {filepath}")
 
 
 # ------------------------------------------------------------------------- learning rate
