@@ -634,3 +634,31 @@ def test_early_stopping_reused_keeps_best_like_keras():
     assert cb.best == 0.5
     _, last, _ = drive(cb, [0.9, 0.8, 0.7])   # no value beats 0.5 from the first run
     assert last == 1 and cb.stopped_epoch == 1
+
+
+def test_reduce_lr_auto_mode_is_keras_name_rule():
+    # "acc" in the name -> max; anything else -> min (even an AUC, as in Keras)
+    cb = C.ReduceLROnPlateau(monitor="val_acc", patience=1, factor=0.5, min_delta=0.0)
+    model, _, _ = drive(cb, [0.5, 0.6, 0.55], "val_acc", Scripted(lr=1.0))
+    assert model.optimizer.learning_rate == 0.5
+    cb = C.ReduceLROnPlateau(monitor="val_auc", patience=1, factor=0.5, min_delta=0.0)
+    model, _, _ = drive(cb, [0.5, 0.6], "val_auc", Scripted(lr=1.0))
+    assert model.optimizer.learning_rate == 0.5   # a rising AUC counts as no improvement
+
+
+def test_backup_and_restore_every_n_batches(tmp_path):
+    model = small_model()
+    backup = tmp_path / "b"
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(XR, YR, epochs=3, batch_size=8, shuffle=False, verbose=0,
+                  callbacks=[C.BackupAndRestore(backup, save_freq=4, delete_checkpoint=False),
+                             Interrupt(1, batch=3)])
+    # 6 steps per epoch: saved after steps 4 (epoch 0), 8 and ... (epoch 1, batch 2 -> 3 seen)
+    assert json.loads((backup / "training_metadata.json").read_text()) == {"epoch": 1, "batch": 2}
+    fresh = small_model()
+    h = fresh.fit(XR, YR, epochs=3, batch_size=8, shuffle=False, verbose=0,
+                  callbacks=[C.BackupAndRestore(backup, save_freq=4)])
+    assert h.epoch == [1, 2] and not backup.exists()
+    assert fresh.optimizer.iterations == 8 + 12
+    with pytest.raises(ValueError, match="save_freq"):
+        C.BackupAndRestore(backup, save_freq="batch")

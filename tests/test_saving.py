@@ -464,3 +464,18 @@ def test_serialize_round_trip_of_sequential_config():
     again = baeum.saving.deserialize_keras_object(json.loads(json.dumps(cfg)))
     assert again.get_config()["layers"] == model.get_config()["layers"]
     assert again.count_params() == model.count_params() == 8
+
+
+def test_round_trip_after_freezing_a_layer(tmp_path):
+    set_random_seed(4)
+    model = make_model(L.Dense(4), O.Adam(0.01))
+    fit_step(model, 1)
+    model.layers[0].trainable = False          # transfer learning: freeze, keep training
+    fit_step(model, 2)
+    model.save(tmp_path / "f.keras")
+    loaded = load_model(tmp_path / "f.keras")
+    assert loaded.layers[0].trainable is False
+    assert len(loaded.trainable_weights) == 2
+    fit_step(model, 3)
+    fit_step(loaded, 3)
+    assert_same_weights(loaded, model)

@@ -349,7 +349,12 @@ def _lr_f32(optimizer):
 
 class ReduceLROnPlateau(_MonitorMixin, Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for
-    ``patience`` epochs; then wait ``cooldown`` epochs; never below ``min_lr``."""
+    ``patience`` epochs; then wait ``cooldown`` epochs; never below ``min_lr``.
+
+    Keras's own rules (not EarlyStopping's): mode "auto" means max if "acc" is in the
+    monitor's name, else min; improvement is ``current < best − min_delta`` (min) or
+    ``current > best + min_delta`` (max), min_delta as given (not its absolute value).
+    """
 
     _adds_log_keys = ("learning_rate",)
 
@@ -365,26 +370,37 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         if factor >= 1.0:
             raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0. "
                              f"Received factor={factor}")
-        self._init_monitor(monitor, mode, min_delta)
+        self.monitor = monitor
+        self._monitor_key = monitor
+        self._key_checked = False
         self.factor = factor
         self.min_lr = min_lr
+        self.min_delta = min_delta
         self.patience = patience
         self.verbose = verbose
         self.cooldown = cooldown
         self.cooldown_counter = 0
         self.wait = 0
         self.best = 0
+        self.mode = mode
+        self.monitor_op = None
         self._reset()
 
     def _reset(self):
-        if self.monitor_op is not None:
-            self.best = self._initial_best()
+        if self.mode not in {"auto", "min", "max"}:
+            warnings.warn(f"Learning rate reduction mode {self.mode} is unknown, fallback to "
+                          "auto mode.", stacklevel=2)
+            self.mode = "auto"
+        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
+            self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
+            self.best = math.inf
+        else:
+            self.monitor_op = lambda a, b: np.greater(a, b + self.min_delta)
+            self.best = -math.inf
         self.cooldown_counter = 0
         self.wait = 0
 
     def on_train_begin(self, logs=None):
-        if self.monitor_op is None:
-            self._set_monitor_op()
         self._reset()
 
     def in_cooldown(self):
@@ -393,9 +409,6 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         logs["learning_rate"] = _lr_f32(self.model.optimizer)
-        if self.monitor_op is None:
-            self._set_monitor_op()
-            self._reset()
         current = self._value(logs)
         if current is None:
             if not self._key_checked:
@@ -407,7 +420,7 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._is_improvement(current, self.best):
+        if self.monitor_op(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():
@@ -416,7 +429,7 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
                 old_lr = _lr_f32(self.model.optimizer)
                 if old_lr > np.float32(self.min_lr):
                     new_lr = max(old_lr * self.factor, self.min_lr)
-                    self.model.optimizer.learning_rate = new_lr  # the step rounds it to float32
+                    self.model.optimizer.learning_rate = new_lr  # the step rounds to float32
                     if self.verbose > 0:
                         _print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
                                f"to {new_lr}.")
@@ -550,48 +563,71 @@ class LambdaCallback(Callback):
 
 # ------------------------------------------------------------------------- BackupAndRestore
 class BackupAndRestore(Callback):
-    """Resume an interrupted ``fit`` (Keras 3): at the end of every epoch the weights (and
-    optimizer state) go to ``backup_dir/latest.weights.h5`` and the epoch count to
-    ``backup_dir/training_metadata.json``; the next ``fit`` with the same callback and
-    ``backup_dir`` reloads them and continues from the first unfinished epoch. The backup is
-    deleted when training ends normally (``delete_checkpoint=True``)."""
+    """Resume an interrupted ``fit`` (Keras 3): the weights (with the optimizer state) go to
+    ``backup_dir/latest.weights.h5`` and the progress to ``backup_dir/training_metadata.json``
+    at the end of every epoch (``save_freq="epoch"``) or every ``save_freq`` batches; the next
+    ``fit`` with a BackupAndRestore on the same ``backup_dir`` reloads them and continues from
+    the first unfinished epoch (with batch-level saving, that epoch restarts from its first
+    batch with the saved weights, as in Keras). The backup is deleted when training ends
+    normally (``delete_checkpoint=True``). Every write is atomic, so a crash during a backup
+    leaves the previous one intact (Keras's ``double_checkpoint`` is not needed)."""
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False,
                  delete_checkpoint=True):
         super().__init__()
         if not backup_dir:
             raise ValueError("Empty `backup_dir` argument passed")
-        if save_freq != "epoch":
-            raise NotImplementedError("BackupAndRestore(save_freq=<int>): only save_freq='epoch' "
-                                      "is implemented in baeum.")
-        if double_checkpoint:
-            raise NotImplementedError("BackupAndRestore(double_checkpoint=True) is not "
-                                      "implemented in baeum (each backup write is atomic).")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError("Invalid value for argument `save_freq`. Received: "
+                             f"save_freq={save_freq}. Expected either 'epoch' or an integer "
+                             "value.")
         self.backup_dir = os.fspath(backup_dir)
         self.save_freq = save_freq
+        self.double_checkpoint = double_checkpoint
         self.delete_checkpoint = delete_checkpoint
         self._current_epoch = 0
+        self._last_batch_seen = 0
+        self._batches_seen_since_last_saving = 0
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
 
     def on_train_begin(self, logs=None):
         if not self.model.built:
             raise ValueError("To use the BackupAndRestore callback, your model must be built "
-                             "before you call `fit()`. Fix: start it with baeum.Input(shape).")
+                             "before you call `fit()`. Fix: start it with baeum.Input(shape), "
+                             "or call it on a batch of data first.")
         if os.path.exists(self._weights_path):
             self.model.load_weights(self._weights_path)
         if os.path.exists(self._training_metadata_path):
             with open(self._training_metadata_path, "r") as f:
                 self.model._initial_epoch = json.loads(f.read())["epoch"]
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._last_batch_seen = batch + 1
+        self._batches_seen_since_last_saving += 1
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            self._save_model()
+
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save_model()
+
+    def _save_model(self):
         from baeum.saving.saving_lib import atomic_write
 
         os.makedirs(self.backup_dir, exist_ok=True)
         self.model.save_weights(self._weights_path, overwrite=True)
-        atomic_write(self._training_metadata_path,
-                     json.dumps({"epoch": self._current_epoch, "batch": 0}).encode())
+        meta = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        atomic_write(self._training_metadata_path, json.dumps(meta).encode())
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint and os.path.exists(self.backup_dir):

@@ -243,14 +243,17 @@ def _optimizer_arrays(model):
     attrs = {"optimizer_class": type(opt).__name__}
     if has_lr:
         attrs["baeum_learning_rate"] = float(opt._learning_rate)  # exact (float64) value
-    if opt.built and opt._segments is not None:
-        shapes = None
-        if [n for _, n in opt._segments] == [v.size for v in tv]:
-            shapes = [v.shape for v in tv]
+    if opt.built and getattr(opt, "_built_size", None) != model._flat_values.shape[0]:
+        warnings.warn(f"The optimizer {opt.name!r} was built for {opt._built_size} parameters, "
+                      f"not for this model's {model._flat_values.shape[0]}; its slots are not "
+                      "saved (only iterations and the learning rate).", UserWarning, stacklevel=4)
+    elif opt.built:
+        # Slots are flat buffers over the model's whole parameter arena: take each slot at the
+        # offsets of the variables that are trainable NOW (also right after a freeze).
         for slot in opt._slots:
-            for i, (o, n) in enumerate(opt._segments):
-                a = slot[o:o + n].copy()
-                arrays.append(a.reshape(shapes[i]) if shapes else a)
+            for v in tv:
+                o = model._offsets[id(v)]
+                arrays.append(slot[o:o + v.size].reshape(v.shape).copy())
         if opt._kind == "nadam":
             arrays.append(np.array(opt._u_product, dtype=np.float32))
             attrs["baeum_u_product"] = float(opt._u_product)
@@ -284,9 +287,10 @@ def _plan_optimizer(model, arrays, attrs, source):
         if unbuilt:
             return
         model._prepare_training()
+        if opt.built and opt._built_size != model._flat_values.shape[0]:
+            opt._slots = None   # built for other variables: rebuilt for this model below
         opt.build_flat(model._flat_values.shape[0])
-        if opt._segments is None:
-            opt._segments = [(int(o), int(n)) for o, n in model._seg]
+        opt._segments = [(int(model._offsets[id(v)]), int(v.size)) for v in tv]
         k = 1 + has_lr
         for slot in opt._slots:
             for o, n in opt._segments:
