@@ -479,3 +479,30 @@ def test_round_trip_after_freezing_a_layer(tmp_path):
     fit_step(model, 3)
     fit_step(loaded, 3)
     assert_same_weights(loaded, model)
+
+
+def test_custom_loss_function_and_metric_object(tmp_path):
+    def my_loss(y_true, y_pred):
+        return np.mean(np.abs(y_true - y_pred), axis=-1)
+
+    model = Sequential([baeum.Input((3,)), L.Dense(1)])
+    model.compile("sgd", loss=baeum.losses.Huber(delta=0.5), metrics=[baeum.metrics.MeanAbsoluteError()])
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.loss, baeum.losses.Huber) and loaded.loss.get_config() == model.loss.get_config()
+    model.compile("sgd", loss=my_loss)
+    model.save(tmp_path / "f.keras")
+    with pytest.raises(LoadError, match="compile=False"):
+        load_model(tmp_path / "f.keras")
+    assert load_model(tmp_path / "f.keras", custom_objects={"my_loss": my_loss}).compiled
+    assert not load_model(tmp_path / "f.keras", compile=False).compiled
+
+
+def test_keras_dtype_policy_in_a_layer_config():
+    cfg = {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+           "config": {"name": "d", "units": 2, "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                                                          "config": {"name": "float32"},
+                                                          "registered_name": None}}}
+    layer = baeum.saving.deserialize_keras_object(cfg)
+    assert isinstance(layer, L.Dense) and layer.units == 2

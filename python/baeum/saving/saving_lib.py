@@ -527,8 +527,12 @@ def _deserialize_loss_like(obj, custom_objects, kind):
         return serialization.deserialize_keras_object(obj, custom_objects)
     if isinstance(obj, dict) and "class_name" not in obj:
         return {k: _deserialize_loss_like(v, custom_objects, kind) for k, v in obj.items()}
-    cls = serialization.find_class(obj["class_name"], obj.get("registered_name"), None,
-                                   custom_objects)
+    from baeum.saving import object_registration as reg
+
+    cls = None
+    for key in (obj.get("registered_name"), obj["class_name"]):
+        if key and cls is None:
+            cls = reg.get_registered_object(key, custom_objects)
     if cls is None:
         from baeum import losses, metrics
 
@@ -575,7 +579,13 @@ def _model_from_config(cfg, custom_objects, compile, source):
     if not getattr(model, "built", False) and build.get("input_shape") is not None:
         model.build(tuple(build["input_shape"]))
     if compile and cfg.get("compile_config"):
-        compile_from_config(model, cfg["compile_config"], custom_objects)
+        try:
+            compile_from_config(model, cfg["compile_config"], custom_objects)
+        except (TypeError, ValueError) as e:
+            raise LoadError(f"{source}: the model was rebuilt but could not be compiled as it was "
+                            f"saved: {e} Fix: pass the custom loss/metric/optimizer in "
+                            "custom_objects= (or register it), or load with compile=False and "
+                            "compile it yourself.") from e
     return model
 
 

@@ -128,6 +128,9 @@ def deserialize_keras_object(config, custom_objects=None):
             f"custom_objects={{{class_name!r}: {class_name}}}."
         )
     inner = dict(config.get("config") or {})
+    dtype = inner.get("dtype")
+    if isinstance(dtype, dict):  # Keras's DTypePolicy object -> its name ("float32")
+        inner["dtype"] = (dtype.get("config") or {}).get("name", dtype.get("class_name"))
     with reg.CustomObjectScope(custom_objects or {}):
         try:
             params = inspect.signature(cls.from_config).parameters
