@@ -662,3 +662,18 @@ def test_backup_and_restore_every_n_batches(tmp_path):
     assert fresh.optimizer.iterations == 8 + 12
     with pytest.raises(ValueError, match="save_freq"):
         C.BackupAndRestore(backup, save_freq="batch")
+
+
+def test_scheduler_sets_the_lr_every_step_of_the_epoch_uses():
+    model = small_model(optimizer=baeum.optimizers.SGD(0.1))
+    seen = []
+    record = C.LambdaCallback(on_train_batch_begin=lambda b, logs: seen.append(model.optimizer.learning_rate))
+    sched = C.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
+    h = model.fit(XR, YR, epochs=3, batch_size=16, verbose=0, callbacks=[sched, record])
+    assert seen == [0.1] * 3 + [0.05] * 3 + [0.025] * 3
+    assert h.history["learning_rate"] == [float(np.float32(v)) for v in (0.1, 0.05, 0.025)]
+
+
+def test_every_exported_callback_exists():
+    for name in C.__all__:
+        assert getattr(C, name) is not None
