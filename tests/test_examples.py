@@ -4,6 +4,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 # The course code passes input_shape= to the first layer; Keras (and baeum) warn about it.
@@ -44,3 +45,11 @@ def test_demo_command_runs():
     assert "Epoch 20/20" in r.stdout
     acc = float(r.stdout.split("test accuracy:")[1].split()[0])
     assert acc >= 0.93
+
+
+def test_augment_digits(capsys):
+    model, accuracy = load("augment_digits").main()
+    assert accuracy >= 0.9
+    assert "test accuracy" in capsys.readouterr().out
+    x = np.random.default_rng(0).uniform(0, 16, (4, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))  # no augmentation
