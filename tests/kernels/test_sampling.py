@@ -89,15 +89,16 @@ def test_bilinear_half_pixel_blends_fill_value():
 
 
 @pytest.mark.parametrize("fill_mode", FILLS)
-def test_threads_bit_identical(fill_mode, rng, threads):
-    inp = rng.standard_normal((6, 31, 29, 8)).astype(np.float32)
-    t = random_transforms(rng, 6, 31, 29)
+@pytest.mark.parametrize("c", [1, 3, 8])  # the kernel specialises C = 1 and 3
+def test_threads_bit_identical(fill_mode, c, rng, threads):
+    inp = rng.standard_normal((8, 64, 67, c)).astype(np.float32)  # big enough for 2 threads
+    t = random_transforms(rng, 8, 64, 67)
     dout = rng.standard_normal(inp.shape).astype(np.float32)
     results = []
     for nt in (1, 2):
         baeum.set_num_threads(nt)
         out = ops.sampling_forward(inp, t, fill_mode=fill_mode)
-        dinp = ops.sampling_backward(dout, t, input_size=(31, 29), fill_mode=fill_mode)
+        dinp = ops.sampling_backward(dout, t, input_size=(64, 67), fill_mode=fill_mode)
         results.append((out, dinp))
     np.testing.assert_array_equal(results[0][0], results[1][0])
     np.testing.assert_array_equal(results[0][1], results[1][1])
