@@ -271,6 +271,11 @@ def test_normalization_given_values_and_backward(rng):
 def test_errors():
     with pytest.raises(ValueError, match=r"\(samples, height, width, channels\).*reshape\(-1, 8, 8, 1\)"):
         L.RandomRotation(0.1)(np.zeros((2, 8, 8), np.float32), training=True)
+    with pytest.raises(ValueError, match=r"flattened 8×8 grayscale image.*reshape\(-1, 8, 8, 1\)"):
+        L.RandomFlip()(np.zeros((2, 64), np.float32))
+    with pytest.raises(ValueError, match="RandomZoom 'zz'.*received input shape \\(None, 8, 8\\)"):
+        from baeum.models import Sequential
+        Sequential([L.Input((8, 8)), L.RandomZoom(0.1, name="zz")])
     with pytest.raises(ValueError, match="factor"):
         L.RandomRotation(1.5)
     with pytest.raises(ValueError, match="height_factor"):

@@ -74,6 +74,10 @@ class _ImageLayer(Layer):
             if len(input_shape) == 3:
                 hint = (f" Fix: add a channel axis, e.g. x.reshape(-1, {input_shape[1]}, {input_shape[2]}, 1) "
                         f"or a Reshape(({input_shape[1]}, {input_shape[2]}, 1)) layer in front.")
+            elif len(input_shape) == 2 and input_shape[1] and math.isqrt(input_shape[1]) ** 2 == input_shape[1]:
+                side = math.isqrt(input_shape[1])
+                hint = (f" Fix: if each row is a flattened {side}×{side} grayscale image, use "
+                        f"x.reshape(-1, {side}, {side}, 1) or a Reshape(({side}, {side}, 1)) layer in front.")
             raise ValueError(
                 f"{type(self).__name__} {self.name!r} expects a batch of images of shape "
                 f"(samples, height, width, channels), received input shape {shape}.{hint}"
