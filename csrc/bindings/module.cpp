@@ -12,6 +12,7 @@ void bind_gemm(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_elementwise(py::module_& m);
+void bind_mlp(py::module_& m);
 void bind_sampling(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
@@ -28,5 +29,6 @@ PYBIND11_MODULE(_core, m) {
   bind_optim(m);
   bind_losses(m);
   bind_elementwise(m);
+  bind_mlp(m);
   bind_sampling(m);
 }
