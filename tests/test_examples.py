@@ -5,6 +5,7 @@ import pathlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 # The course code passes input_shape= to the first layer; Keras (and baeum) warn about it.
@@ -57,3 +58,11 @@ def test_deck001_exercise_best_model_h5(tmp_path, capsys, caplog):
     assert "best model reloaded" in capsys.readouterr().out
     assert sorted(os.listdir(tmp_path / "모델 저장")) == (["best_model.h5", "curves.png"]
                                                          if result["plot"] else ["best_model.h5"])
+
+
+def test_augment_digits(capsys):
+    model, accuracy = load("augment_digits").main()
+    assert accuracy >= 0.9
+    assert "test accuracy" in capsys.readouterr().out
+    x = np.random.default_rng(0).uniform(0, 16, (4, 8, 8, 1)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))  # no augmentation

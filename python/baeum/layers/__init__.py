@@ -2,8 +2,12 @@
 from baeum.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from baeum.layers.base import Layer, Variable
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
+from baeum.layers.preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
+                                       RandomRotation, RandomTranslation, RandomZoom, Rescaling)
 
 __all__ = [
     "Layer", "Variable", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Dropout",
     "Flatten", "Reshape", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "RReLU",
+    "Rescaling", "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
+    "RandomCrop", "RandomContrast", "RandomBrightness",
 ]

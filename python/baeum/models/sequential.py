@@ -125,8 +125,11 @@ class Sequential(Model):
         return x
 
     def _backward(self, dy, tape, from_logits):
-        first = tape[0][0]
-        for layer, ctx in reversed(tape):
+        # Layers below the lowest one with trainable weights need no gradient at all (e.g.
+        # Rescaling / augmentation layers in front of the first Dense): stop there.
+        low = next((i for i, (layer, _) in enumerate(tape) if layer.trainable_weights), len(tape) - 1)
+        first = tape[low][0]
+        for layer, ctx in reversed(tape[low:]):
             if "activity_out" in ctx:
                 out = ctx["activity_out"]
                 dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)

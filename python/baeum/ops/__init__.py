@@ -35,6 +35,7 @@ from baeum.ops.nn import (
     softmax_forward,
 )
 from baeum.ops.optim import optimizer_slot_names, optimizer_step
+from baeum.ops.sampling import sampling_backward, sampling_forward
 
 __all__ = [
     "matmul",
@@ -44,4 +45,5 @@ __all__ = [
     "softmax_forward", "softmax_backward", "bias_add", "bias_grad",
     "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
     "optimizer_step", "optimizer_slot_names",
+    "sampling_forward", "sampling_backward",
 ]

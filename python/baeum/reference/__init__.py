@@ -27,6 +27,7 @@ from baeum.reference.nn import (
     softmax_forward,
 )
 from baeum.reference.optim import optimizer_slot_names, optimizer_step
+from baeum.reference.sampling import sampling_backward, sampling_forward
 
 __all__ = [
     "matmul",
@@ -36,4 +37,5 @@ __all__ = [
     "softmax_forward", "softmax_backward", "bias_add", "bias_grad",
     "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
     "optimizer_step", "optimizer_slot_names",
+    "sampling_forward", "sampling_backward",
 ]
