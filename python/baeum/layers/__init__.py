@@ -2,8 +2,11 @@
 from baeum.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from baeum.layers.base import Layer, Variable
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
+from baeum.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
 
 __all__ = [
     "Layer", "Variable", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Dropout",
     "Flatten", "Reshape", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "RReLU",
+    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
 ]
