@@ -73,7 +73,7 @@ def batch_norm_backward(dout, inp, save_mean, save_invstd, gamma, *, axis=-1, tr
     if dinp is None:
         return None
     if training:
-        m = x.size // max(c, 1)
+        m = max(x.size // max(c, 1), 1)  # (an empty batch has nothing to differentiate)
         dx = _bcast(g, x.ndim, ax) * inv / m * (m * dy - _bcast(s1, x.ndim, ax) - xhat * _bcast(s2, x.ndim, ax))
     else:
         dx = _bcast(g, x.ndim, ax) * inv * dy
