@@ -39,6 +39,7 @@ class Model(Layer):
         self._flat_vars = None
         self._fuse = None
         self._has_activity = False
+        self._plan = None
 
     # ---- weights ---------------------------------------------------------------------------
     @property
@@ -160,15 +161,19 @@ class Model(Layer):
         return penalty
 
     def _train_step(self, x, y, sw):
-        tape = []
-        y_pred = self._forward(x, True, tape)
-        value, dy, from_logits = self._loss_and_grad(y, y_pred, sw, tape)
-        if self._loss_weight != 1.0:
-            value, dy = value * self._loss_weight, dy * self._loss_weight
-        self._flat_grads.fill(0.0)
-        self._backward(dy, tape, from_logits)
-        if self._has_activity:
-            value += self._activity_penalty(tape)
+        fused = self._plan.step(x, y) if self._plan is not None and sw is None else None
+        if fused is not None:  # the whole forward/loss/backward in one C++ call
+            value, y_pred = fused
+        else:
+            tape = []
+            y_pred = self._forward(x, True, tape)
+            value, dy, from_logits = self._loss_and_grad(y, y_pred, sw, tape)
+            if self._loss_weight != 1.0:
+                value, dy = value * self._loss_weight, dy * self._loss_weight
+            self._flat_grads.fill(0.0)
+            self._backward(dy, tape, from_logits)
+            if self._has_activity:
+                value += self._activity_penalty(tape)
         if self._reg_vars:
             value += self._regularization(add_gradients=True)
         self.optimizer.apply_flat(self._flat_values, self._flat_grads, self._seg)
@@ -215,6 +220,11 @@ class Model(Layer):
         self._seg = self._segments()
         self._reg_vars = [v for v in self._flat_vars if v.trainable and v.regularizer is not None]
         self._has_activity = any(l.activity_regularizer is not None for l in self.layers)
+        self._plan = self._fused_plan()
+
+    def _fused_plan(self):
+        """A fused C++ training step for this model, or None (the layer-by-layer path)."""
+        return None
 
     def _build_for(self, x_shape, what):
         raise NotImplementedError

@@ -16,6 +16,10 @@ class Sequential(Model):
     the model sees. `model.layers` excludes the InputLayer, as in Keras.
     """
 
+    #: Train Dense/Dropout stacks with the fused C++ step (same numbers; False forces the
+    #: layer-by-layer path, e.g. to compare the two).
+    fused_step = True
+
     def __init__(self, layers=None, trainable=True, name=None):
         self._layers = []
         self._input_layer = None
@@ -91,6 +95,20 @@ class Sequential(Model):
             )
         if not self.built or self._flat_vars is None:
             self.build((None,) + (tuple(want) if want is not None else got))
+
+    def _fused_plan(self):
+        """Dense/Dropout stacks with a fused cross-entropy train in one C++ call a step
+        (models/mlp_plan.py); rebuilt only when the layers, the loss or the weights move."""
+        if not self.fused_step:
+            return None
+        from baeum.models import mlp_plan
+
+        key = (id(self._flat_grads), self.loss, self._fuse, self._loss_weight, self._has_activity,
+               tuple((id(l), getattr(l, "rate", None), getattr(l, "activation", None)) for l in self._layers))
+        cached = getattr(self, "_plan_cache", None)
+        if cached is None or cached[0] != key:
+            self._plan_cache = cached = (key, mlp_plan.build(self))
+        return cached[1]
 
     # ---- the tape ---------------------------------------------------------------------------
     def _forward(self, x, training, tape):
