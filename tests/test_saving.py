@@ -23,6 +23,8 @@ rng0 = np.random.default_rng(0)
 X = rng0.standard_normal((40, 4, 6)).astype(np.float32)
 Y = np.eye(3, dtype=np.float32)[rng0.integers(0, 3, 40)]
 
+IMG = (6, 7, 2)  # (height, width, channels) for the image layers below
+
 # Every layer class baeum.layers exports (besides the bases), with constructor arguments.
 LAYER_FACTORIES = {
     "Dense": lambda: L.Dense(5, activation="tanh", kernel_regularizer="l2", bias_initializer="ones"),
@@ -36,6 +38,30 @@ LAYER_FACTORIES = {
     "ELU": lambda: L.ELU(0.5),
     "Softmax": lambda: L.Softmax(),
     "RReLU": lambda: L.RReLU(seed=3),
+    # image layers: (factory, input shape without the batch)
+    "Rescaling": (lambda: L.Rescaling(1 / 255.0, offset=-0.5), IMG),
+    "Normalization": (lambda: L.Normalization(mean=0.5, variance=2.0), IMG),
+    "RandomFlip": (lambda: L.RandomFlip("horizontal", seed=1), IMG),
+    "RandomTranslation": (lambda: L.RandomTranslation(0.2, 0.1, seed=2), IMG),
+    "RandomRotation": (lambda: L.RandomRotation(0.1, fill_mode="nearest", seed=3), IMG),
+    "RandomZoom": (lambda: L.RandomZoom(0.2, seed=4), IMG),
+    "RandomCrop": (lambda: L.RandomCrop(4, 5, seed=5), IMG),
+    "RandomContrast": (lambda: L.RandomContrast(0.3, seed=6), IMG),
+    "RandomBrightness": (lambda: L.RandomBrightness(0.2, value_range=(0, 1), seed=7), IMG),
+    "MaxPooling1D": lambda: L.MaxPooling1D(2, padding="same"),
+    "AveragePooling1D": lambda: L.AveragePooling1D(2, strides=1),
+    "GlobalMaxPooling1D": lambda: L.GlobalMaxPooling1D(),
+    "GlobalAveragePooling1D": lambda: L.GlobalAveragePooling1D(keepdims=True),
+    "MaxPooling2D": (lambda: L.MaxPooling2D((2, 3), padding="same"), IMG),
+    "AveragePooling2D": (lambda: L.AveragePooling2D(2, strides=1), IMG),
+    "GlobalMaxPooling2D": (lambda: L.GlobalMaxPooling2D(), IMG),
+    "GlobalAveragePooling2D": (lambda: L.GlobalAveragePooling2D(), IMG),
+    "BatchNormalization": (lambda: L.BatchNormalization(momentum=0.9, center=False), IMG),
+    "LayerNormalization": lambda: L.LayerNormalization(epsilon=1e-4),
+    "UpSampling2D": (lambda: L.UpSampling2D((2, 1)), IMG),
+    "ZeroPadding2D": (lambda: L.ZeroPadding2D(((1, 0), (2, 1))), IMG),
+    "Cropping2D": (lambda: L.Cropping2D(((1, 0), (2, 1))), IMG),
+    "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.3, seed=8), IMG),
 }
 NOT_LAYERS = {"Layer", "Variable", "Input", "InputLayer", "KerasTensor"}
 
@@ -44,15 +70,25 @@ def exported_layer_names():
     return sorted(n for n in L.__all__ if n not in NOT_LAYERS and inspect.isclass(getattr(L, n)))
 
 
-def make_model(layer, optimizer="adam"):
-    model = Sequential([baeum.Input((4, 6)), layer, L.Flatten(), L.Dense(3, activation="softmax")])
+def factory(name):
+    """(layer factory, input shape) of LAYER_FACTORIES[name]."""
+    f = LAYER_FACTORIES[name]
+    return f if isinstance(f, tuple) else (f, (4, 6))
+
+
+def inputs(shape):
+    return np.random.default_rng(0).standard_normal((40,) + tuple(shape)).astype(np.float32)
+
+
+def make_model(layer, optimizer="adam", shape=(4, 6)):
+    model = Sequential([baeum.Input(shape), layer, L.Flatten(), L.Dense(3, activation="softmax")])
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
-def fit_step(model, seed=7):
+def fit_step(model, seed=7, x=X):
     set_random_seed(seed)
-    model.fit(X, Y, batch_size=16, epochs=1, verbose=0)
+    model.fit(x, Y, batch_size=16, epochs=1, verbose=0)
 
 
 def assert_same_weights(a, b):
@@ -82,19 +118,21 @@ def test_every_exported_layer_has_a_factory():
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
 def test_round_trip_every_layer(tmp_path, name, fmt, caplog):
     set_random_seed(1)
-    model = make_model(LAYER_FACTORIES[name]())
-    fit_step(model, 2)
+    make, shape = factory(name)
+    x = inputs(shape)
+    model = make_model(make(), shape=shape)
+    fit_step(model, 2, x)
     path = tmp_path / f"m.{fmt}"
     model.save(path)
     loaded = load_model(path)
     assert type(loaded.layers[0]) is type(model.layers[0])
     assert loaded.layers[0].get_config() == model.layers[0].get_config()
     assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
-    np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
     assert_same_weights(loaded, model)
     assert_same_optimizer(loaded, model)
-    fit_step(model, 3)
-    fit_step(loaded, 3)
+    fit_step(model, 3, x)
+    fit_step(loaded, 3, x)
     assert_same_weights(loaded, model)
     assert_same_optimizer(loaded, model)
 
