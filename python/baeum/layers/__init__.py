@@ -4,10 +4,21 @@ from baeum.layers.base import Layer, Variable
 from baeum.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                                   average, concatenate, dot, maximum, minimum, multiply, subtract)
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
+from baeum.layers.preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
+                                       RandomRotation, RandomTranslation, RandomZoom, Rescaling)
+from baeum.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from baeum.layers.normalization import BatchNormalization, LayerNormalization
+from baeum.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from baeum.layers.regularization import SpatialDropout2D
 
 __all__ = [
     "Layer", "Variable", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Dropout",
     "Flatten", "Reshape", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "RReLU",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+    "Rescaling", "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
+    "RandomCrop", "RandomContrast", "RandomBrightness",
+    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "BatchNormalization", "LayerNormalization", "UpSampling2D", "ZeroPadding2D", "Cropping2D", "SpatialDropout2D",
 ]

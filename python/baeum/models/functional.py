@@ -448,16 +448,16 @@ class Functional(GraphTrainer, Model):
             return {"class_name": "__keras_tensor__",
                     "config": {"shape": list(t.shape), "dtype": "float32", "keras_history": history(t)}}
 
+        from baeum.saving.serialization import serialize_keras_object
+
         layers = []
         for layer in self._layers:
-            entry = {"module": "keras.layers" if not isinstance(layer, Model) else "keras.models",
-                     "class_name": type(layer).__name__, "config": layer.get_config(), "registered_name": None,
-                     "name": layer.name, "inbound_nodes": []}
+            entry = serialize_keras_object(layer)  # {module, class_name, config, registered_name, build_config}
+            entry.update(name=layer.name, inbound_nodes=[])
             if isinstance(layer, InputLayer):
+                entry.pop("build_config", None)
                 layers.append(entry)
                 continue
-            if layer.input_shape is not None:
-                entry["build_config"] = {"input_shape": layer.input_shape}
             for node in self._nodes:
                 if node.layer is not layer:
                     continue
@@ -484,16 +484,13 @@ class Functional(GraphTrainer, Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        from baeum.saving.serialization import deserialize_keras_object
+
         created, tensors = {}, {}
         for entry in config["layers"]:
-            layer_cls = _resolve_class(entry["class_name"], custom_objects)
-            if hasattr(layer_cls, "from_config"):
-                try:
-                    layer = layer_cls.from_config(dict(entry["config"]), custom_objects=custom_objects)
-                except TypeError:
-                    layer = layer_cls.from_config(dict(entry["config"]))
-            else:
-                layer = layer_cls(**entry["config"])
+            layer = deserialize_keras_object(
+                {k: entry[k] for k in ("module", "class_name", "config", "registered_name") if k in entry},
+                custom_objects)
             created[entry.get("name", layer.name)] = layer
             if isinstance(layer, InputLayer):
                 tensors[(layer.name, 0)] = [layer.output]
@@ -548,17 +545,3 @@ class Functional(GraphTrainer, Model):
         return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
                    trainable=config.get("trainable", True))
 
-
-def _resolve_class(class_name, custom_objects):
-    import baeum.layers as layers_mod
-    import baeum.models as models_mod
-
-    if custom_objects and class_name in custom_objects:
-        return custom_objects[class_name]
-    if class_name in ("Functional", "Model"):
-        return Functional
-    for mod in (layers_mod, models_mod):
-        if hasattr(mod, class_name):
-            return getattr(mod, class_name)
-    raise ValueError(f"Unknown layer class {class_name!r} in the config. Fix: pass it in custom_objects="
-                     "{'" + class_name + "': YourClass}.")

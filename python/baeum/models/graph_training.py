@@ -138,6 +138,9 @@ class GraphTrainer:
         self.optimizer = optimizers.get(optimizer)
         self._loss_identifier = loss
         self._loss_weights_identifier = loss_weights
+        # what saving stores as compile_config (per-output lists/dicts kept as given)
+        self._compile_config = {"loss": loss, "loss_weights": loss_weights, "metrics": metrics,
+                                "weighted_metrics": None}
         self._metric_identifiers = metrics
         self.loss = loss
         self.metrics = None

@@ -15,6 +15,7 @@ import numpy as np
 from baeum.layers.base import Layer, unique_name, _snake_case
 from baeum.models import checks
 from baeum.models.data import class_weights_to_sample_weights, to_array, unpack_validation_data
+from baeum.utils import _interrupt
 
 
 class Model(Layer):
@@ -368,11 +369,15 @@ class Model(Layer):
         steps = -(-n // batch_size)
         cb = cbm.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                               verbose=verbose, epochs=epochs, steps=steps)
+        cb.check_log_keys(validating=vx is not None)  # a bad monitor= fails now, not at epoch end
         batch_cb = cb.wants_batch_logs
         rng = brandom.global_generator()
         self.stop_training = False
         epoch_logs = {}
+        _interrupt.install()  # Ctrl+C: never half an optimizer step (baeum/utils/_interrupt.py)
         cb.on_train_begin()
+        # BackupAndRestore sets _initial_epoch in on_train_begin to resume a run (Keras).
+        initial_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch, None
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
@@ -420,6 +425,7 @@ class Model(Layer):
             if self.stop_training:
                 break
         cb.on_train_end(epoch_logs)
+        _interrupt.uninstall()
         return self.history
 
     def _logs(self, loss):
@@ -544,6 +550,37 @@ class Model(Layer):
         self._require_built("summary()")
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)
+
+    # ---- saving (the work is in baeum.saving; docs/saving.md) --------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True):
+        """Save config, weights and optimizer state: `.keras` (zip) or legacy `.h5`."""
+        from baeum import saving
+
+        if zipped is False:
+            raise NotImplementedError("save(zipped=False): baeum writes zipped .keras files only.")
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Weights (+ optimizer state) to `.weights.h5`, or the legacy `.h5` weights layout."""
+        from baeum import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Weights from `.weights.h5`, `.keras` or `.h5`; checked in full before assigning."""
+        from baeum import saving
+
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def get_compile_config(self):
+        from baeum.saving import saving_lib
+
+        return saving_lib.get_compile_config(self)
+
+    def compile_from_config(self, config):
+        from baeum.saving import saving_lib
+
+        saving_lib.compile_from_config(self, config)
 
     # ---- errors ------------------------------------------------------------------------------
     def _require_compiled(self, what):

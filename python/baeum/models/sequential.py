@@ -165,8 +165,11 @@ class Sequential(Model):
         return x
 
     def _backward(self, dy, tape, from_logits):
-        first = tape[0][0]
-        for layer, ctx in reversed(tape):
+        # Layers below the lowest one with trainable weights need no gradient at all (e.g.
+        # Rescaling / augmentation layers in front of the first Dense): stop there.
+        low = next((i for i, (layer, _) in enumerate(tape) if layer.trainable_weights), len(tape) - 1)
+        first = tape[low][0]
+        for layer, ctx in reversed(tape[low:]):
             if "activity_out" in ctx:
                 out = ctx["activity_out"]
                 dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)
@@ -211,52 +214,29 @@ class Sequential(Model):
             dy = layer.backward(dy, ctx, need_dx=need_dx or layer is not first)
         return dy
 
-    def _prepare_training(self):
-        super()._prepare_training()
-        # Transfer learning: layers below the lowest one with trainable weights need no
-        # backward at all (frozen base); walk only the top of the tape then.
-        start = 0
-        for i, layer in enumerate(self._layers):
-            if any(v.trainable for v in layer.variables):
-                start = i
-                break
-        else:
-            start = len(self._layers) - 1
-        if start > 0:
-            self._bw_start = start
-            self._backward = self._backward_partial
-        else:
-            self.__dict__.pop("_backward", None)
-
-    def _backward_partial(self, dy, tape, from_logits):
-        start = self._bw_start
-        first = tape[start][0]
-        for layer, ctx in reversed(tape[start:]):
-            if "activity_out" in ctx:
-                out = ctx["activity_out"]
-                dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)
-            if from_logits:
-                dy = layer.backward(dy, ctx, need_dx=layer is not first, from_preact=True)
-                from_logits = False
-            else:
-                dy = layer.backward(dy, ctx, need_dx=layer is not first)
-
     def get_config(self):
+        """Keras 3's Sequential config: {name, trainable, dtype, layers (InputLayer first,
+        each serialized as {module, class_name, config, registered_name, build_config}),
+        build_input_shape}."""
+        from baeum.saving.serialization import serialize_keras_object
+
         layers = []
         if self._input_layer is not None:
-            layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
-        layers += [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers]
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+            layers.append(serialize_keras_object(self._input_layer))
+        layers += [serialize_keras_object(l) for l in self._layers]
+        return {"name": self.name, "trainable": self.trainable, "dtype": "float32", "layers": layers,
+                "build_input_shape": self.input_shape if self.built else None}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from baeum.models.functional import _resolve_class
+        """Inverse of get_config; layer classes are found by name (custom ones via
+        register_keras_serializable or custom_objects)."""
+        from baeum.saving.serialization import deserialize_keras_object
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for entry in config.get("layers", []):
-            layer_cls = _resolve_class(entry["class_name"], custom_objects)
-            if entry["class_name"] == "InputLayer":
-                model.add(layer_cls.from_config(dict(entry["config"])))
-            else:
-                model.add(layer_cls.from_config(dict(entry["config"])))
+        for layer_config in config.get("layers", []):
+            model.add(deserialize_keras_object(layer_config, custom_objects))
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None and model._layers:
+            model.build(tuple(shape))
         return model

@@ -34,7 +34,23 @@ from baeum.ops.nn import (
     softmax_backward,
     softmax_forward,
 )
+from baeum.ops.pool import (
+    max_pool2d_forward,
+    max_pool2d_backward,
+    avg_pool2d_forward,
+    avg_pool2d_backward,
+    max_pool1d_forward,
+    max_pool1d_backward,
+    avg_pool1d_forward,
+    avg_pool1d_backward,
+    global_avg_pool_forward,
+    global_avg_pool_backward,
+    global_max_pool_forward,
+    global_max_pool_backward,
+)
+from baeum.ops.norm import batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward
 from baeum.ops.optim import optimizer_slot_names, optimizer_step
+from baeum.ops.sampling import sampling_backward, sampling_forward
 
 __all__ = [
     "matmul",
@@ -44,4 +60,8 @@ __all__ = [
     "softmax_forward", "softmax_backward", "bias_add", "bias_grad",
     "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
     "optimizer_step", "optimizer_slot_names",
+    "sampling_forward", "sampling_backward",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "max_pool1d_forward", "max_pool1d_backward",
+    "avg_pool1d_forward", "avg_pool1d_backward", "global_avg_pool_forward", "global_avg_pool_backward", "global_max_pool_forward", "global_max_pool_backward",
+    "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
 ]
