@@ -464,3 +464,36 @@ def test_mask_kwarg_goes_to_ctx_in_eager_and_recorded_calls():
 
     Sub().predict(np.ones((1, 3, 2)), verbose=0)
     assert len(MaskReader.seen) >= 2 and all(s is m for s in MaskReader.seen)
+
+
+@pytest.mark.parametrize("fmt", ["keras", "h5"])
+def test_save_load_round_trip_of_a_multi_output_graph(tmp_path, fmt):
+    pytest.importorskip("h5py")
+    from baeum.layers import Average, Dot, Maximum, Minimum, Multiply, Subtract
+
+    a, b = Input((4,), name="sa"), Input((4,), name="sb")
+    shared = Dense(4, activation="tanh", name="s_shared")
+    ha, hb = shared(a), shared(b)
+    merged = Concatenate(name="s_cat")([Add()([ha, hb]), Subtract()([ha, hb]), Multiply()([ha, hb]),
+                                         Average()([ha, hb]), Maximum()([ha, hb]), Minimum()([ha, hb]),
+                                         Dot(axes=1, normalize=True)([ha, hb])])
+    m = Model([a, b], {"cls": Dense(3, activation="softmax", name="s_cls")(merged),
+                       "reg": Dense(1, name="s_reg")(merged)}, name="saved_graph")
+    m.compile("adam", loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
+              loss_weights={"cls": 1.0, "reg": 0.5}, metrics={"cls": ["accuracy"]})
+    xb = RNG.standard_normal((len(X), 4)).astype(np.float32)
+    y = {"cls": RNG.integers(0, 3, len(X)), "reg": RNG.standard_normal((len(X), 1)).astype(np.float32)}
+    m.fit([X, xb], y, epochs=1, batch_size=8, verbose=0)
+    path = tmp_path / f"graph.{fmt}"
+    m.save(path)
+    loaded = baeum.models.load_model(path)
+    assert type(loaded).__name__ == "Functional" and loaded.output_names == ["cls", "reg"]
+    for k, v in m.predict([X, xb], verbose=0).items():
+        np.testing.assert_array_equal(loaded.predict([X, xb], verbose=0)[k], v)
+    baeum.utils.set_random_seed(3)
+    h1 = m.fit([X, xb], y, epochs=1, batch_size=8, shuffle=False, verbose=0).history
+    baeum.utils.set_random_seed(3)
+    h2 = loaded.fit([X, xb], y, epochs=1, batch_size=8, shuffle=False, verbose=0).history
+    assert h1 == h2
+    for p, q in zip(loaded.get_weights(), m.get_weights()):
+        np.testing.assert_array_equal(p, q)

@@ -206,6 +206,8 @@ class GraphTrainer:
                 built += self._trackers
             else:
                 self._trackers = []
+            it = iter(self._trackers)
+            self._trackers_by_output = [next(it) if n > 1 and l is not None else None for l in self._out_losses]
             for k, (ms, name) in enumerate(zip(per, names)):
                 for m in ms:
                     metric = metrics_mod.get(m, y_true_shape=ys[k].shape, y_pred_shape=pred_shapes[k],
@@ -380,10 +382,6 @@ class GraphTrainer:
 
         Model._prepare_training(self)
         self._reg_vars = [v for v in self._flat_vars if v.trainable and v.regularizer is not None]
-        names = self._output_names
-        if len(names) > 1:
-            it = iter(self._trackers)
-            self._trackers_by_output = [next(it) if l is not None else None for l in self._out_losses]
 
     # ---- inference ------------------------------------------------------------------------------
     def _structure_outputs(self, outs):
