@@ -62,10 +62,10 @@ class _ImageLayer(Layer):
         if seed is not None:
             _rng._check_seed(seed, f"{type(self).__name__} {self.name!r}", upper=None)
         self.seed = seed
-        self._gen = None if seed is None else np.random.default_rng(seed)
+        self._rng = None if seed is None else np.random.default_rng(seed)
 
     def _generator(self):
-        return self._gen if self._gen is not None else _rng.global_generator()
+        return self._rng if self._rng is not None else _rng.global_generator()
 
     def build(self, input_shape):
         if len(input_shape) != 4:
