@@ -113,7 +113,7 @@ def im2col(inp, kernel_size, strides=(1, 1), padding="valid", dilation_rate=(1, 
     for kh in range(kh_):
         for kw in range(kw_):
             col[:, :, :, kh, kw, :] = _window(xp, kh, kw, oh, ow, strides, dil)
-    return _store(col.reshape(x.shape[0] * oh * ow, -1), out)
+    return _store(col.reshape(x.shape[0] * oh * ow, kh_ * kw_ * x.shape[3]), out)
 
 
 def col2im(col, input_shape, kernel_size, strides=(1, 1), padding="valid", dilation_rate=(1, 1), *,
@@ -204,8 +204,8 @@ def conv1d_forward(inp, kernel, bias, strides=1, padding="valid", dilation_rate=
     k = np.asarray(kernel)
     pad = conv1d_padding(np.shape(inp)[1], k.shape[0], int(strides), int(dilation_rate), padding)
     y = conv2d_forward(_as2d(inp), k[None], bias, (1, int(strides)), pad, (1, int(dilation_rate)), groups,
-                       activation, alpha=alpha, preact=_as2d(preact))
-    return _store(y[:, 0], out)
+                       activation, alpha=alpha, out=_as2d(out), preact=_as2d(preact))
+    return y[:, 0] if out is None else out
 
 
 def conv1d_backward(dout, inp, kernel, out, preact, activation="linear", strides=1, padding="valid",
