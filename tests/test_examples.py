@@ -44,3 +44,16 @@ def test_demo_command_runs():
     assert "Epoch 20/20" in r.stdout
     acc = float(r.stdout.split("test accuracy:")[1].split()[0])
     assert acc >= 0.93
+
+
+def test_cnn_digits_reaches_course_accuracy(capsys):
+    model, accuracy = load("cnn_digits").main()
+    assert accuracy >= 0.97
+    assert [layer.count_params() for layer in model.layers] == [160, 1160, 0, 11790, 620, 210]
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_conv_autoencoder_learns_to_reconstruct():
+    before, after, mean_image = load("conv_autoencoder").main()
+    assert after < 0.25 * before
+    assert after < 0.5 * mean_image
