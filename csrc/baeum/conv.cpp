@@ -250,18 +250,54 @@ void conv_backward_data(float* dinp, const float* dz, const float* weight, const
   const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
   const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C;
   const bool pw = is_pointwise(s);
+  // Implicit GEMM (not 1×1 stride 1): per panel of mr output pixels, dcol = dz·Wᵀ is
+  // computed tile by tile into an mr × Kg buffer that stays in L1 and is scattered by
+  // col2im at once. Why: a whole block's dcol (rows × Kg, e.g. 1024 × 288 floats for one
+  // 32×32 image) would spill L2 between the GEMM writing it and col2im reading it.
+  const MicroKernel& uk = conv_microkernel();
+  const int mr = uk.mr, nr = uk.nr;
+  const int64_t njr = (kg + nr - 1) / nr;
+  float* bt = nullptr;  // Wᵀ per group in NR-column panels: (o, k) at (g·njr + j)·OCg·nr + o·nr + k − j·nr
+  thread_local std::vector<float> bt_buf;
+  if (!pw && kg > 0 && s.OC > 0) {
+    bt = scratch(bt_buf, s.G * njr * ocg * nr);
+    for (int64_t g = 0; g < s.G; ++g)
+      for (int64_t j = 0; j < njr; ++j)
+        for (int64_t o = 0; o < ocg; ++o) {
+          float* d = bt + ((g * njr + j) * ocg + o) * nr;
+          for (int64_t jj = 0; jj < nr; ++jj) {
+            const int64_t k = j * nr + jj;
+            d[jj] = k < kg ? weight[k * s.OC + g * ocg + o] : 0.0f;
+          }
+        }
+  }
   const int64_t ib = std::max<int64_t>(1, kColFloats / std::max<int64_t>(1, ohw * kg));
   const int64_t nb = (s.N + ib - 1) / ib;
   const int nt = team_for(s.N * ohw * kg * s.OC, nb);
   (void)nt;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t b = 0; b < nb; ++b) {
-    static thread_local std::vector<float> buf;
+    static thread_local std::vector<float> buf, apan;
     const int64_t n0 = b * ib, n1 = std::min(s.N, n0 + ib);
     const int64_t r0 = n0 * ohw, r1 = n1 * ohw, m = r1 - r0;
     float* dst = dinp + n0 * hwc;
     if (!pw || m == 0 || s.OC == 0) std::fill(dst, dst + (n1 - n0) * hwc, 0.0f);
-    if (m > 0 && s.OC > 0) {
+    if (bt && m > 0) {
+      float* dcol = scratch(buf, mr * kg);
+      float* a = scratch(apan, mr * ocg);
+      for (int64_t g = 0; g < s.G; ++g) {
+        for (int64_t i0 = r0; i0 < r1; i0 += mr) {
+          const int mm = static_cast<int>(std::min<int64_t>(mr, r1 - i0));
+          for (int64_t o = 0; o < ocg; ++o)  // dz panel: (r, o) at o·mr + r
+            for (int r = 0; r < mr; ++r) a[o * mr + r] = r < mm ? dz[(i0 + r) * s.OC + g * ocg + o] : 0.0f;
+          for (int64_t j = 0; j < njr; ++j) {
+            const int nn = static_cast<int>(std::min<int64_t>(nr, kg - j * nr));
+            uk.tile(ocg, a, bt + (g * njr + j) * ocg * nr, nr, dcol + j * nr, kg, mm, nn, 0.0f);
+          }
+          col2im_rows(dinp, dcol, s, i0, i0 + mm, g * cg, cg);
+        }
+      }
+    } else if (m > 0 && s.OC > 0) {
       for (int64_t g = 0; g < s.G; ++g) {
         const float* a = dz + r0 * s.OC + g * ocg;
         if (pw) {
