@@ -14,8 +14,8 @@
 // Derivations: docs/pooling_norm.md.
 //
 // Determinism: column sums over rows are taken over FIXED chunks of rows (the chunk size
-// depends only on C, never on the thread count), each chunk's partial sums are kept in
-// double, and the partials are added in chunk order. So 1 and 2 threads give bit-identical
+// depends only on C, never on the thread count); inside a chunk, float sums of 16 rows are
+// added into double chunk sums, and the chunks' partials are added in chunk order. So 1 and 2 threads give bit-identical
 // results, and every other loop writes disjoint rows.
 #include "baeum/norm.h"
 
@@ -36,9 +36,46 @@ constexpr int64_t kGrain = 32768;
 
 inline int64_t chunk_rows(int64_t C) { return std::max<int64_t>(1, kChunkElems / std::max<int64_t>(C, 1)); }
 
-// Two column sums over the rows of chunk k, one per channel: partial[k][0..C) and
-// partial[k][C..2C) receive Σ f1 and Σ f2 for the rows of chunk k; `body(r, a1, a2)`
-// adds row r's contributions. Then out1/out2 (double, C) = Σ_k partials, in chunk order.
+// The three streaming loops of batch norm. Why target_clones: the default build targets
+// baseline x86-64 (SSE2); an AVX2 / AVX-512 clone chosen at load time handles 2-4x more
+// floats per instruction. -ffp-contract=off (CMakeLists.txt) gives every clone the same
+// rounding, so results do not depend on the CPU.
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+#define BAEUM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BAEUM_CLONES
+#endif
+
+// a1[c] += Σ_r (x − K)[r, c], a2[c] += Σ_r (x − K)²[r, c] over `rows` rows.
+BAEUM_CLONES void shifted_sums(float* __restrict a1, float* __restrict a2, const float* __restrict x,
+                               const float* __restrict K, int64_t rows, int64_t C) {
+  for (int64_t r = 0; r < rows; ++r, x += C)
+    for (int64_t c = 0; c < C; ++c) {
+      const float d = x[c] - K[c];
+      a1[c] += d;
+      a2[c] += d * d;
+    }
+}
+
+// a1[c] += Σ_r dy[r, c], a2[c] += Σ_r dy·(x − μ)[r, c] over `rows` rows.
+BAEUM_CLONES void grad_sums(float* __restrict a1, float* __restrict a2, const float* __restrict dy,
+                            const float* __restrict x, const float* __restrict mean, int64_t rows,
+                            int64_t C) {
+  for (int64_t r = 0; r < rows; ++r, x += C, dy += C)
+    for (int64_t c = 0; c < C; ++c) {
+      a1[c] += dy[c];
+      a2[c] += dy[c] * (x[c] - mean[c]);
+    }
+}
+
+// Two column sums over the rows of chunk k: partial[k][0..C) and partial[k][C..2C) receive
+// Σ f1 and Σ f2 over the rows of chunk k; `body` adds the rows' contributions into
+// float accumulators (`body(r0, r1, a1, a2)` for rows [r0, r1)). Then out1/out2 (double, C) = Σ_k partials, in chunk order.
+// Why float accumulators flushed to double every kFlush rows: float adds run at twice the
+// SIMD width of doubles (and need no conversions), while a float sum of only 16 terms keeps
+// ~1e-7 relative error; everything longer is summed in double.
+constexpr int64_t kFlush = 16;
+
 template <class Body>
 void column_sums2(double* out1, double* out2, int64_t R, int64_t C, Body body) {
   const int64_t rows = chunk_rows(C), nchunks = (R + rows - 1) / rows;
@@ -48,13 +85,27 @@ void column_sums2(double* out1, double* out2, int64_t R, int64_t C, Body body) {
   if (partial.size() < need) partial.resize(need);
   double* part = partial.data();
   const int nt = threads_for(R * C, kGrain);
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t k = 0; k < nchunks; ++k) {
-    double* a1 = part + k * 2 * C;
-    double* a2 = a1 + C;
-    std::fill(a1, a1 + 2 * C, 0.0);
-    const int64_t r1 = std::min(R, (k + 1) * rows);
-    for (int64_t r = k * rows; r < r1; ++r) body(r, a1, a2);
+#pragma omp parallel num_threads(nt)
+  {
+    std::vector<float> f(2 * C);
+    float* f1 = f.data();
+    float* f2 = f1 + C;
+#pragma omp for schedule(static)
+    for (int64_t k = 0; k < nchunks; ++k) {
+      double* a1 = part + k * 2 * C;
+      double* a2 = a1 + C;
+      std::fill(a1, a1 + 2 * C, 0.0);
+      const int64_t r1 = std::min(R, (k + 1) * rows);
+      for (int64_t r0 = k * rows; r0 < r1; r0 += kFlush) {
+        std::fill(f1, f1 + 2 * C, 0.0f);
+        const int64_t re = std::min(r1, r0 + kFlush);
+        body(r0, re, f1, f2);
+        for (int64_t c = 0; c < C; ++c) {
+          a1[c] += f1[c];
+          a2[c] += f2[c];
+        }
+      }
+    }
   }
   std::fill(out1, out1 + C, 0.0);
   std::fill(out2, out2 + C, 0.0);
@@ -68,16 +119,25 @@ void column_sums2(double* out1, double* out2, int64_t R, int64_t C, Body body) {
   }
 }
 
-// y[r, c] = x[r, c]·scale[c] + shift[c] over all rows (parallel over rows).
+// y[r, c] = x[r, c]·scale[c] + shift[c] for one row.
+BAEUM_CLONES void affine_row(float* __restrict y, const float* __restrict x, const float* __restrict scale,
+                             const float* __restrict shift, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) y[c] = x[c] * scale[c] + shift[c];
+}
+
+// dx = a·dy − b − (x − μ)·k for one row (the batch-norm backward's second pass).
+BAEUM_CLONES void dx_row(float* __restrict dx, const float* __restrict dy, const float* __restrict x,
+                         const float* __restrict mean, const float* __restrict a,
+                         const float* __restrict b, const float* __restrict k, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) dx[c] = a[c] * dy[c] - b[c] - (x[c] - mean[c]) * k[c];
+}
+
+// y = x·scale + shift over all rows (parallel over rows).
 void affine_rows(float* out, const float* inp, const float* scale, const float* shift, int64_t R,
                  int64_t C) {
   const int nt = threads_for(R * C, kGrain);
 #pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t r = 0; r < R; ++r) {
-    const float* x = inp + r * C;
-    float* y = out + r * C;
-    for (int64_t c = 0; c < C; ++c) y[c] = x[c] * scale[c] + shift[c];
-  }
+  for (int64_t r = 0; r < R; ++r) affine_row(out + r * C, inp + r * C, scale, shift, C);
 }
 
 }  // namespace
@@ -92,13 +152,8 @@ void batchnorm_forward(float* out, float* save_mean, float* save_invstd, float* 
     // no catastrophic cancellation when |μ| ≫ σ (K is a sample, so x − K is on σ's scale).
     std::vector<double> s1(C), s2(C);
     const float* K = inp;
-    column_sums2(s1.data(), s2.data(), R, C, [&](int64_t r, double* a1, double* a2) {
-      const float* x = inp + r * C;
-      for (int64_t c = 0; c < C; ++c) {
-        const double d = static_cast<double>(x[c]) - static_cast<double>(K[c]);
-        a1[c] += d;
-        a2[c] += d * d;
-      }
+    column_sums2(s1.data(), s2.data(), R, C, [&](int64_t r0, int64_t r1, float* a1, float* a2) {
+      shifted_sums(a1, a2, inp + r0 * C, K, r1 - r0, C);
     });
     for (int64_t c = 0; c < C; ++c) {
       const double m = s1[c] / R;
@@ -131,13 +186,8 @@ void batchnorm_backward(float* dinp, float* dgamma, float* dbeta, const float* d
   const bool need_sums = dgamma || dbeta || (training && dinp);
   std::vector<double> s1(C, 0.0), s2(C, 0.0);  // Σ dy, Σ dy·(x − μ)
   if (need_sums && R > 0) {
-    column_sums2(s1.data(), s2.data(), R, C, [&](int64_t r, double* a1, double* a2) {
-      const float* x = inp + r * C;
-      const float* dy = dout + r * C;
-      for (int64_t c = 0; c < C; ++c) {
-        a1[c] += dy[c];
-        a2[c] += static_cast<double>(dy[c]) * (x[c] - save_mean[c]);
-      }
+    column_sums2(s1.data(), s2.data(), R, C, [&](int64_t r0, int64_t r1, float* a1, float* a2) {
+      grad_sums(a1, a2, dout + r0 * C, inp + r0 * C, save_mean, r1 - r0, C);
     });
   }
   // Σ dy·x̂ = invstd·Σ dy·(x − μ)
@@ -157,12 +207,8 @@ void batchnorm_backward(float* dinp, float* dgamma, float* dbeta, const float* d
   }
   const int nt = threads_for(R * C, kGrain);
 #pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t r = 0; r < R; ++r) {
-    const float* x = inp + r * C;
-    const float* dy = dout + r * C;
-    float* dx = dinp + r * C;
-    for (int64_t c = 0; c < C; ++c) dx[c] = a[c] * dy[c] - b[c] - (x[c] - save_mean[c]) * k[c];
-  }
+  for (int64_t r = 0; r < R; ++r)
+    dx_row(dinp + r * C, dout + r * C, inp + r * C, save_mean, a.data(), b.data(), k.data(), C);
 }
 
 void layernorm_forward(float* out, float* save_mean, float* save_invstd, const float* inp,
@@ -217,13 +263,15 @@ void layernorm_backward(float* dinp, float* dgamma, float* dbeta, const float* d
   }
   if (!dgamma && !dbeta) return;
   std::vector<double> s1(D), s2(D);  // Σ_r dy, Σ_r dy·x̂ per feature
-  column_sums2(s1.data(), s2.data(), R, D, [&](int64_t r, double* a1, double* a2) {
-    const float* x = inp + r * D;
-    const float* dy = dout + r * D;
-    const float mean = save_mean[r], invstd = save_invstd[r];
-    for (int64_t d = 0; d < D; ++d) {
-      a1[d] += dy[d];
-      a2[d] += static_cast<double>(dy[d]) * ((x[d] - mean) * invstd);
+  column_sums2(s1.data(), s2.data(), R, D, [&](int64_t r0, int64_t r1, float* __restrict a1, float* __restrict a2) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* __restrict x = inp + r * D;
+      const float* __restrict dy = dout + r * D;
+      const float mean = save_mean[r], invstd = save_invstd[r];
+      for (int64_t d = 0; d < D; ++d) {
+        a1[d] += dy[d];
+        a2[d] += dy[d] * ((x[d] - mean) * invstd);
+      }
     }
   });
   if (dbeta)

@@ -37,6 +37,19 @@ inline Window window(const Pool2D& p, int64_t i, int64_t j) {
           std::min(ws + p.KW, p.W)};
 }
 
+// best = max(best, x) per channel, remembering where the maximum came from. Bitwise & |
+// (not && ||) and restrict pointers so the loop is branch-free and vectorises (compares,
+// then blends of the floats and of the int32 indices).
+inline void take_max(float* __restrict best, int32_t* __restrict where, const float* __restrict x,
+                     int32_t id, int64_t C) {
+  for (int64_t c = 0; c < C; ++c) {
+    const float v = x[c], b = best[c];
+    const bool take = (v > b) | ((v != v) & (b == b));
+    best[c] = take ? v : b;
+    where[c] = take ? id : where[c];
+  }
+}
+
 // Grain: below ~32K touched floats a fork/join costs more than it saves.
 constexpr int64_t kGrain = 32768;
 
@@ -69,11 +82,7 @@ void maxpool_forward(float* out, int32_t* argmax, const float* inp, const Pool2D
           const float* x = img + id * C;
           // Branch-free select so the C loop vectorises. NaN wins (the first NaN), as
           // np.argmax: a NaN input must not be hidden by the pooling.
-          for (int64_t c = 0; c < C; ++c) {
-            const bool take = x[c] > o[c] || (x[c] != x[c] && o[c] == o[c]);
-            o[c] = take ? x[c] : o[c];
-            a[c] = take ? id : a[c];
-          }
+          take_max(o, a, x, id, C);
         }
     }
   }

@@ -206,3 +206,45 @@ def test_errors_name_the_layer():
         BatchNormalization(renorm=True)
     with pytest.raises(ValueError, match="rate"):
         SpatialDropout2D(1.5)
+
+
+def test_batch_norm_with_sequence_mask(rng):
+    """Keras weights the training moments by the mask; check numbers and backward vs FD."""
+    x = (rng.standard_normal((3, 5, 2)) + 1).astype(np.float32)
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], bool)
+    bn = BatchNormalization()
+    bn(x)
+    g, b = rng.uniform(0.5, 1.5, 2), rng.uniform(-1, 1, 2)
+    bn.set_weights([g, b, np.zeros(2), np.ones(2)])
+    assert bn.supports_masking and LayerNormalization.supports_masking
+
+    def keras_masked(v, gg, bb):
+        sel = v[mask]  # (unmasked positions, C)
+        mean, var = sel.mean(axis=0), sel.var(axis=0)
+        return gg * (v - mean) / np.sqrt(var + 1e-3) + bb, mean, var
+
+    ctx = {"mask": mask}
+    y = bn.forward(x, ctx, True)
+    want, mean, var = keras_masked(x.astype(np.float64), g, b)
+    np.testing.assert_allclose(y, want, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(bn.moving_mean.value, 0.01 * mean, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(bn.moving_variance.value, 0.99 + 0.01 * var, rtol=1e-5)
+
+    r = rng.standard_normal(x.shape)
+    for v in bn.weights:
+        v.grad[...] = 0
+    dx = bn.backward(r.astype(np.float32), ctx)
+    x64, eps = x.astype(np.float64), 1e-5
+    num = np.zeros_like(x64)
+    for i in np.ndindex(x.shape):
+        p, m = x64.copy(), x64.copy()
+        p[i] += eps
+        m[i] -= eps
+        num[i] = ((keras_masked(p, g, b)[0] * r).sum() - (keras_masked(m, g, b)[0] * r).sum()) / (2 * eps)
+    np.testing.assert_allclose(dx, num, rtol=1e-3, atol=1e-3)
+    dg = [((keras_masked(x64, g + eps * e, b)[0] - keras_masked(x64, g - eps * e, b)[0]) * r).sum() / (2 * eps)
+          for e in np.eye(2)]
+    np.testing.assert_allclose(bn.gamma.grad, dg, rtol=1e-3, atol=1e-3)
+    # inference ignores the mask (moving statistics)
+    y_inf = bn.forward(x, {"mask": mask}, False)
+    np.testing.assert_allclose(y_inf, bn(x), rtol=1e-6)

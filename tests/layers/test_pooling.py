@@ -93,3 +93,22 @@ def test_in_a_trained_model(rng):
     m.compile(optimizer="adam", loss="binary_crossentropy")
     h = m.fit(x, y, epochs=5, batch_size=8, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0]
+
+
+def test_global_average_pooling1d_with_mask(rng):
+    x = rng.standard_normal((3, 5, 2)).astype(np.float32)
+    mask = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1], [0, 1, 0, 1, 0]], bool)
+    lyr = GlobalAveragePooling1D()
+    lyr(x)
+    ctx = {"mask": mask}
+    y = lyr.forward(x, ctx, True)
+    want = np.stack([x[i, mask[i]].mean(axis=0) for i in range(3)])
+    np.testing.assert_allclose(y, want, rtol=1e-6)
+    assert lyr.compute_mask(x, mask) is None  # the mask is consumed here
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dx = lyr.backward(dy, ctx)
+    want_dx = mask[:, :, None] * dy[:, None, :] / mask.sum(axis=1)[:, None, None]
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-6)
+    # all steps masked: Keras's 0/0 → NaN (loud), no warning
+    y = lyr.forward(x, {"mask": np.zeros((3, 5), bool)}, True)
+    assert np.isnan(y).all()

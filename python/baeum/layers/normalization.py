@@ -68,8 +68,12 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", (c,), self.moving_variance_initializer,
                                                trainable=False)
 
+    supports_masking = True  # the mask passes through; in training it also weights the moments
+
     def forward(self, x, ctx, training):
         batch_stats = bool(training) and self.trainable  # frozen BN runs in inference mode (Keras)
+        if batch_stats and ctx.get("mask") is not None:
+            return self._masked_forward(x, ctx)
         y, ctx["mean"], ctx["invstd"] = ops.batch_norm_forward(
             x, None if self.gamma is None else self.gamma.value, None if self.beta is None else self.beta.value,
             self.moving_mean.value, self.moving_variance.value, axis=self.axis, momentum=self.momentum,
@@ -77,7 +81,56 @@ class BatchNormalization(Layer):
         ctx["x"], ctx["batch_stats"] = x, batch_stats
         return y
 
+    def _masked_forward(self, x, ctx):
+        """Keras with a sequence mask (N, T): the batch moments weight each position by its
+        mask, μ = Σ m·x / Σ m, σ² = Σ m·(x − μ)² / Σ m; every position is then normalised with
+        them (NumPy path: masks come with small recurrent models)."""
+        mask = np.asarray(ctx["mask"], dtype=np.float64)
+        if self.axis % x.ndim != x.ndim - 1 or x.ndim < 3 or mask.shape != x.shape[:2]:
+            raise NotImplementedError(
+                f"BatchNormalization {self.name!r}: a mask of shape {mask.shape} with inputs {x.shape} and "
+                f"axis={self.axis} is not supported; masked batch statistics need axis=-1 and a (samples, "
+                "steps) mask.")
+        w = np.broadcast_to(mask.reshape(mask.shape + (1,) * (x.ndim - 3)), x.shape[:-1])
+        red = tuple(range(x.ndim - 1))
+        x64 = x.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):  # all masked: Keras's 0/0 (NaN)
+            wn = w / w.sum()
+            mean = np.tensordot(wn, x64, axes=(red, red))
+            var = np.tensordot(wn, (x64 - mean) ** 2, axes=(red, red))
+        mean32, var32 = mean.astype(np.float32), var.astype(np.float32)
+        m = np.float32(self.momentum)
+        mm, mv = self.moving_mean.value, self.moving_variance.value
+        mm[...] = mm * m + mean32 * (np.float32(1) - m)
+        mv[...] = mv * m + var32 * (np.float32(1) - m)
+        invstd = (np.float32(1) / np.sqrt(var32 + np.float32(self.epsilon))).astype(np.float32)
+        g = np.float32(1) if self.gamma is None else self.gamma.value
+        b = np.float32(0) if self.beta is None else self.beta.value
+        inv = g * invstd
+        ctx.update(x=x, mean=mean32, invstd=invstd, batch_stats=True, wn=wn.astype(np.float32))
+        return (x * inv + (b - mean32 * inv)).astype(np.float32)
+
+    def _masked_backward(self, dy, ctx, need_dx):
+        """With weights w_r = m_r / Σ m: dx = γ·invstd·(dy − w_r·(S₁ + x̂·S₂)), S₁ = Σ dy, S₂ = Σ dy·x̂
+        over every position (the unmasked formula is the case w_r = 1/R)."""
+        x, mean, invstd = ctx["x"], ctx["mean"], ctx["invstd"]
+        red = tuple(range(x.ndim - 1))
+        xhat = (x - mean) * invstd
+        s1 = dy.sum(axis=red, dtype=np.float64)
+        s2 = (dy.astype(np.float64) * xhat).sum(axis=red)
+        if self.gamma is not None:
+            self.gamma.grad += s2.astype(np.float32)
+        if self.beta is not None:
+            self.beta.grad += s1.astype(np.float32)
+        if not need_dx:
+            return None
+        g = np.float32(1) if self.gamma is None else self.gamma.value
+        wn = ctx["wn"][..., None]
+        return (g * invstd * (dy - wn * (s1 + xhat * s2))).astype(np.float32)
+
     def backward(self, dy, ctx, need_dx=True):
+        if "wn" in ctx:
+            return self._masked_backward(dy, ctx, need_dx)
         c = self.moving_mean.shape[0]
         s2, s1 = np.zeros(c, np.float32), np.zeros(c, np.float32)  # Σ dy·x̂, Σ dy of this call
         dx = np.empty(dy.shape, np.float32) if need_dx else None
@@ -138,6 +191,8 @@ class LayerNormalization(Layer):
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.gamma = self.beta = None
+
+    supports_masking = True  # per-sample statistics: the mask passes through unchanged
 
     def build(self, input_shape):
         nd = len(input_shape)

@@ -210,7 +210,36 @@ class GlobalMaxPooling1D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over steps → (samples, channels) (Keras `GlobalAveragePooling1D`; masks not supported)."""
+    """Mean over steps → (samples, channels) (Keras `GlobalAveragePooling1D`).
+
+    With a sequence mask (bool (N, steps), e.g. from Embedding(mask_zero=True)) it averages
+    the unmasked steps only, as Keras: y = Σ_t m_t·x_t / Σ_t m_t (a sample with every step
+    masked gives NaN, as Keras's 0/0); the mask stops here (compute_mask returns None)."""
 
     rank = 1
     mode = "avg"
+
+    def compute_mask(self, x, mask):
+        return None
+
+    def forward(self, x, ctx, training):
+        mask = ctx.get("mask")
+        if mask is None:
+            return super().forward(x, ctx, training)
+        m = np.asarray(mask, dtype=np.float32)
+        if m.shape != x.shape[:2]:
+            raise ValueError(f"GlobalAveragePooling1D {self.name!r}: mask has shape {m.shape}, expected "
+                             f"{x.shape[:2]} (samples, steps).")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = m / m.sum(axis=1, keepdims=True)  # (N, T): each step's weight in the mean
+        ctx["weights"] = w
+        y = np.einsum("nt,ntc->nc", w, x).astype(np.float32)
+        return y[:, None, :] if self.keepdims else y
+
+    def backward(self, dy, ctx, need_dx=True):
+        if "weights" not in ctx:
+            return super().backward(dy, ctx, need_dx)
+        if not need_dx:
+            return None
+        w = ctx["weights"]
+        return (w[:, :, None] * dy.reshape(dy.shape[0], 1, -1)).astype(np.float32)

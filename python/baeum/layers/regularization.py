@@ -31,16 +31,17 @@ class SpatialDropout2D(Layer):
 
     def forward(self, x, ctx, training):
         if not training or self.rate == 0.0:
-            ctx["mask"] = None
+            ctx["keep"] = None
             return x
-        y, ctx["mask"] = ops.dropout_forward(x, self.rate, self._next_seed(),
+        # ctx["keep"], not ctx["mask"]: "mask" is reserved for the sequence-mask protocol.
+        y, ctx["keep"] = ops.dropout_forward(x, self.rate, self._next_seed(),
                                              noise_shape=(x.shape[0], 1, 1, x.shape[3]))
         return y
 
     def backward(self, dy, ctx, need_dx=True):
         if not need_dx:
             return None
-        mask = ctx["mask"]
+        mask = ctx["keep"]
         return dy if mask is None else ops.dropout_backward(dy, mask)
 
     def get_config(self):

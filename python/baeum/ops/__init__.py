@@ -62,6 +62,7 @@ from baeum.ops.pool import (
 )
 from baeum.ops.norm import batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward
 from baeum.ops.optim import optimizer_slot_names, optimizer_step
+from baeum.ops.sampling import sampling_backward, sampling_forward
 
 __all__ = [
     "matmul",
@@ -73,6 +74,7 @@ __all__ = [
     "optimizer_step", "optimizer_slot_names",
     "im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv1d_forward", "conv1d_backward",
     "conv2d_transpose_forward", "conv2d_transpose_backward", "depthwise_conv2d_forward", "depthwise_conv2d_backward",
+    "sampling_forward", "sampling_backward",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "max_pool1d_forward", "max_pool1d_backward",
     "avg_pool1d_forward", "avg_pool1d_backward", "global_avg_pool_forward", "global_avg_pool_backward", "global_max_pool_forward", "global_max_pool_backward",
     "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
