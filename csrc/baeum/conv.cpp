@@ -25,6 +25,9 @@
 #include "baeum/conv.h"
 
 #include <algorithm>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 #include <cstring>
 #include <vector>
 
@@ -144,38 +147,103 @@ const MicroKernel& conv_microkernel() {
   return microkernel_generic();
 }
 
+// dst[t·mr + i] = src[i][t] for i < rows, t < len: `rows` contiguous runs transposed into
+// panel columns. Why SSE 4×4 transposes (as gemm.cpp's packing): one scalar store per float
+// made packing as slow as the FMAs themselves for a 3×3×32 → 32 convolution.
+void transpose_runs(const float* const* src, int rows, int64_t len, float* dst, int mr) {
+  int i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= rows; i += 4) {
+    const float *s0 = src[i], *s1 = src[i + 1], *s2 = src[i + 2], *s3 = src[i + 3];
+    int64_t t = 0;
+    for (; t + 4 <= len; t += 4) {
+      __m128 x0 = _mm_loadu_ps(s0 + t), x1 = _mm_loadu_ps(s1 + t);
+      __m128 x2 = _mm_loadu_ps(s2 + t), x3 = _mm_loadu_ps(s3 + t);
+      _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
+      _mm_storeu_ps(dst + (t + 0) * mr + i, x0);
+      _mm_storeu_ps(dst + (t + 1) * mr + i, x1);
+      _mm_storeu_ps(dst + (t + 2) * mr + i, x2);
+      _mm_storeu_ps(dst + (t + 3) * mr + i, x3);
+    }
+    for (; t < len; ++t) {
+      float* d = dst + t * mr + i;
+      d[0] = s0[t], d[1] = s1[t], d[2] = s2[t], d[3] = s3[t];
+    }
+  }
+  for (; i + 2 <= rows; i += 2) {
+    const float *s0 = src[i], *s1 = src[i + 1];
+    int64_t t = 0;
+    for (; t + 4 <= len; t += 4) {
+      const __m128 a = _mm_loadu_ps(s0 + t), b = _mm_loadu_ps(s1 + t);
+      const __m128 lo = _mm_unpacklo_ps(a, b), hi = _mm_unpackhi_ps(a, b);
+      _mm_storel_pi(reinterpret_cast<__m64*>(dst + (t + 0) * mr + i), lo);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(dst + (t + 1) * mr + i), lo);
+      _mm_storel_pi(reinterpret_cast<__m64*>(dst + (t + 2) * mr + i), hi);
+      _mm_storeh_pi(reinterpret_cast<__m64*>(dst + (t + 3) * mr + i), hi);
+    }
+    for (; t < len; ++t) dst[t * mr + i] = s0[t], dst[t * mr + i + 1] = s1[t];
+  }
+#endif
+  for (; i < rows; ++i)
+    for (int64_t t = 0; t < len; ++t) dst[t * mr + i] = src[i][t];
+}
+
+constexpr int kMaxMr = 32;  // register-tile heights are 4 (generic), 6 (AVX2), 14 (AVX-512)
+
 // im2col rows r0 .. r0+rows (rows ≤ mr), channels c0 .. c0+cg, written straight into one
 // packed GEMM panel (the micro-kernel's Ã): element (i, p) at dst[p·mr + i]; rows i ≥ `rows`
 // are zero. Why: im2col into a row-major col and then packing it copies every value twice.
+// A kernel row kh whose KW·C cells are inside the image for every row of the panel (the
+// common case) is one transpose of contiguous runs; other kernel rows go cell by cell.
 void im2col_panel(float* dst, int mr, const float* inp, const ConvShape& s, int64_t r0,
                   int64_t rows, int64_t c0, int64_t cg) {
   const int64_t ohw = s.OH * s.OW, kg = s.KH * s.KW * cg;
-  int64_t n = r0 / ohw, oh = (r0 % ohw) / s.OW, ow = r0 % s.OW;
-  for (int64_t i = 0; i < rows; ++i) {
-    float* d = dst + i;
-    const float* img = inp + n * s.H * s.W * s.C + c0;
-    const int64_t ih0 = oh * s.SH - s.PT, iw0 = ow * s.SW - s.PL;
-    int64_t p = 0;
-    for (int64_t kh = 0; kh < s.KH; ++kh) {
-      const int64_t ih = ih0 + kh * s.DH;
+  int64_t img[kMaxMr], ih0[kMaxMr], iw0[kMaxMr];
+  {
+    int64_t n = r0 / ohw, oh = (r0 % ohw) / s.OW, ow = r0 % s.OW;
+    for (int64_t i = 0; i < rows; ++i) {
+      img[i] = n * s.H * s.W * s.C + c0;
+      ih0[i] = oh * s.SH - s.PT;
+      iw0[i] = ow * s.SW - s.PL;
+      if (++ow == s.OW) {
+        ow = 0;
+        if (++oh == s.OH) oh = 0, ++n;
+      }
+    }
+  }
+  const bool runs = s.DW == 1 && cg == s.C;
+  const int64_t len = s.KW * cg;
+  const float* src[kMaxMr];
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    float* d0 = dst + kh * len * mr;
+    bool fast = runs;
+    for (int64_t i = 0; fast && i < rows; ++i) {
+      const int64_t ih = ih0[i] + kh * s.DH;
+      fast = ih >= 0 && ih < s.H && iw0[i] >= 0 && iw0[i] + s.KW <= s.W;
+      if (fast) src[i] = inp + img[i] + (ih * s.W + iw0[i]) * s.C;
+    }
+    if (fast) {
+      transpose_runs(src, static_cast<int>(rows), len, d0, mr);
+      continue;
+    }
+    for (int64_t i = 0; i < rows; ++i) {
+      float* d = d0 + i;
+      const int64_t ih = ih0[i] + kh * s.DH;
       if (ih < 0 || ih >= s.H) {
-        for (int64_t q = 0; q < s.KW * cg; ++q, ++p) d[p * mr] = 0.0f;
+        for (int64_t p = 0; p < len; ++p) d[p * mr] = 0.0f;
         continue;
       }
-      const float* src = img + ih * s.W * s.C;
+      const float* row = inp + img[i] + ih * s.W * s.C;
+      int64_t p = 0;
       for (int64_t kw = 0; kw < s.KW; ++kw) {
-        const int64_t iw = iw0 + kw * s.DW;
+        const int64_t iw = iw0[i] + kw * s.DW;
         if (iw < 0 || iw >= s.W) {
           for (int64_t c = 0; c < cg; ++c, ++p) d[p * mr] = 0.0f;
         } else {
-          const float* x = src + iw * s.C;
+          const float* x = row + iw * s.C;
           for (int64_t c = 0; c < cg; ++c, ++p) d[p * mr] = x[c];
         }
       }
-    }
-    if (++ow == s.OW) {
-      ow = 0;
-      if (++oh == s.OH) oh = 0, ++n;
     }
   }
   for (int64_t i = rows; i < mr; ++i)
@@ -418,7 +486,7 @@ void conv2d_forward(float* out, float* preact, const float* inp, const float* we
   if (R <= 0 || s.OC <= 0) return;
   const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
   const bool pw = is_pointwise(s);
-  if (!pw && kg > 0 && kg <= 4096) {
+  if (!pw && kg > 0 && kg <= 4096 && conv_microkernel().mr <= kMaxMr) {
     conv_forward_implicit(out, preact, inp, weight, bias, s, act, alpha, conv_microkernel());
     if (act == Act::softmax) softmax_forward(out, out, R, s.OC, 1);
     return;
