@@ -383,6 +383,71 @@ void conv_backward_data(float* dinp, const float* dz, const float* weight, const
   }
 }
 
+// The weight gradient computed transposed, dWgᵀ (OCg × Kg) = dz_gᵀ · col_g, on the
+// micro-kernel: A = dzᵀ (small: packed per block), B = the block's row-major col read in
+// place (ldb = Kg), so im2col's contiguous copy is the only pass over col. Why: in the
+// usual orientation the col block must be packed again (transposed) for the GEMM, which
+// cost as much as the FMAs; and a small OCg (8, 16) would leave most of each 16-wide tile
+// empty. Partial sums per block group as in conv_backward_weights; the final ordered sum
+// transposes into dweight (Kg, OC).
+void conv_backward_weights_t(float* dweight, float* dbias, const float* dz, const float* inp,
+                             const ConvShape& s, int64_t rb, int64_t nb, int64_t P) {
+  const int64_t R = s.N * s.OH * s.OW;
+  const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
+  const MicroKernel& uk = conv_microkernel();
+  const int mr = uk.mr, nr = uk.nr;
+  const int64_t wsize = kg * s.OC, psize = wsize + s.OC;  // part: (G, OCg, Kg) then bias
+  thread_local std::vector<float> parts_buf;
+  float* parts = scratch(parts_buf, P * psize);
+  const int nt = team_for(R * kg * s.OC, P);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    static thread_local std::vector<float> cbuf, abuf;
+    float* part = parts + p * psize;
+    float* pb = part + wsize;
+    std::fill(part, part + psize, 0.0f);
+    for (int64_t b = p * nb / P; b < (p + 1) * nb / P; ++b) {
+      const int64_t r0 = b * rb, r1 = std::min(R, r0 + rb), m = r1 - r0;
+      float* col = scratch(cbuf, m * kg);
+      float* a = scratch(abuf, m * mr);
+      for (int64_t g = 0; g < s.G; ++g) {
+        im2col_rows(col, inp, s, r0, r1, g * cg, cg);
+        for (int64_t o0 = 0; o0 < ocg; o0 += mr) {
+          const int mm = static_cast<int>(std::min<int64_t>(mr, ocg - o0));
+          for (int64_t k = 0; k < m; ++k) {  // dzᵀ panel: (o, k) at k·mr + o
+            const float* d = dz + (r0 + k) * s.OC + g * ocg + o0;
+            for (int r = 0; r < mr; ++r) a[k * mr + r] = r < mm ? d[r] : 0.0f;
+          }
+          for (int64_t j = 0; j < kg; j += nr) {
+            const int nn = static_cast<int>(std::min<int64_t>(nr, kg - j));
+            uk.tile(m, a, col + j, kg, part + (g * ocg + o0) * kg + j, kg, mm, nn, 1.0f);
+          }
+        }
+      }
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* d = dz + r * s.OC;
+#pragma omp simd
+        for (int64_t j = 0; j < s.OC; ++j) pb[j] += d[j];
+      }
+    }
+  }
+  for (int64_t p = 1; p < P; ++p) {
+    const float* q = parts + p * psize;
+#pragma omp simd
+    for (int64_t i = 0; i < psize; ++i) parts[i] += q[i];
+  }
+  for (int64_t g = 0; g < s.G; ++g)
+    for (int64_t o = 0; o < ocg; ++o) {
+      const float* t = parts + (g * ocg + o) * kg;
+      for (int64_t k = 0; k < kg; ++k) dweight[k * s.OC + g * ocg + o] += t[k];
+    }
+  if (dbias) {
+#pragma omp simd
+    for (int64_t j = 0; j < s.OC; ++j) dbias[j] += parts[wsize + j];
+  }
+}
+
 // dweight (Kg, OC) += col(inp)ᵀ·dz; dbias (OC) += Σ_r dz[r] (if dbias).
 void conv_backward_weights(float* dweight, float* dbias, const float* dz, const float* inp,
                            const ConvShape& s) {
@@ -393,6 +458,10 @@ void conv_backward_weights(float* dweight, float* dbias, const float* dz, const 
   const int64_t rb = rows_per_block(s, kg), nb = (R + rb - 1) / rb;
   const int64_t P = std::min(nb, kParts);
   const int64_t wsize = kg * s.OC, psize = wsize + s.OC;
+  if (!pw && kg >= 16) {
+    conv_backward_weights_t(dweight, dbias, dz, inp, s, rb, nb, P);
+    return;
+  }
   // One partial when there is one block: accumulate straight into dweight (sgemm threads).
   thread_local std::vector<float> parts_buf;
   float* parts = P == 1 ? nullptr : scratch(parts_buf, P * psize);
@@ -534,7 +603,29 @@ void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dou
   }
   const float* dz = act_grad(dout, out, preact, R, s.OC, act, alpha);
   conv_backward_weights(dweight, dbias, dz, inp, s);
-  if (dinp) conv_backward_data(dinp, dz, weight, s, nullptr);
+  if (!dinp) return;
+  // Stride 1: the data gradient is itself a stride-1 convolution of dz with the kernel
+  // flipped in space and transposed in channels, W'[kh,kw,o,c] = W[KH−1−kh, KW−1−kw, c, o],
+  // padded before by (KH−1)·DH − PT:  dx[i] = Σ_kh' dz_pad[i − PT' + kh'·DH]·W'[kh'].
+  // Why: it then runs on the forward's implicit GEMM (no dcol, no col2im scatter).
+  const int64_t pt2 = (s.KH - 1) * s.DH - s.PT, pl2 = (s.KW - 1) * s.DW - s.PL;
+  if (s.SH == 1 && s.SW == 1 && s.G == 1 && !is_pointwise(s) && pt2 >= 0 && pl2 >= 0) {
+    thread_local std::vector<float> wbuf;
+    float* wf = scratch(wbuf, s.KH * s.KW * s.OC * s.C);
+    for (int64_t kh = 0; kh < s.KH; ++kh)
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        const float* w = weight + ((s.KH - 1 - kh) * s.KW + (s.KW - 1 - kw)) * s.C * s.OC;
+        float* d = wf + (kh * s.KW + kw) * s.OC * s.C;
+        for (int64_t c = 0; c < s.C; ++c)
+          for (int64_t o = 0; o < s.OC; ++o) d[o * s.C + c] = w[c * s.OC + o];
+      }
+    ConvShape t = s;
+    t.H = s.OH, t.W = s.OW, t.C = s.OC, t.OH = s.H, t.OW = s.W, t.OC = s.C;
+    t.PT = pt2, t.PL = pl2;
+    conv2d_forward(dinp, nullptr, dz, wf, nullptr, t, Act::linear, 0.0f);
+    return;
+  }
+  conv_backward_data(dinp, dz, weight, s, nullptr);
 }
 
 void conv2d_transpose_forward(float* out, float* preact, const float* inp, const float* weight,

@@ -26,6 +26,9 @@ CONV_CASES = [
     (2, 11, 7, 6, 9, 3, 3, (3, 2), (1, 1), "same", 3),          # groups, odd strides
     (1, 13, 1, 2, 3, 3, 1, (2, 1), (1, 1), "same", 1),          # W = 1
     (2, 6, 7, 4, 4, 3, 3, (1, 2), (1, 1), ((1, 2), (0, 3)), 2),  # explicit padding
+    (2, 6, 5, 3, 4, 3, 3, (1, 1), (1, 1), ((0, 2), (2, 1)), 1),  # stride 1: data grad as a flipped conv
+    (2, 6, 5, 3, 4, 3, 2, (1, 1), (1, 1), ((3, 0), (1, 2)), 1),  # pad > k − 1: the col2im path
+    (2, 7, 7, 5, 3, 3, 3, (1, 1), (2, 2), "same", 1),           # flipped conv with dilation
     (4, 16, 16, 16, 16, 3, 3, (1, 1), (1, 1), "same", 1),       # several row blocks and partials
     (2, 28, 28, 1, 16, 3, 3, (2, 2), (1, 1), "same", 1),        # the course CNN's first layer
 ]
