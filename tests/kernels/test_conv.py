@@ -94,7 +94,7 @@ def test_conv2d_no_bias_no_dinp(rng):
     np.testing.assert_allclose(dk, want, **TOL)
 
 
-@pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[10], CONV_CASES[13]], ids=str)
+@pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[10], CONV_CASES[15], CONV_CASES[16]], ids=str)
 def test_conv2d_isa_paths(case, rng, isa):
     # The implicit-GEMM paths pack panels of the active micro-kernel's height (6, 14, ...).
     x, k, b, geo = _conv_problem(rng, case)
