@@ -70,6 +70,19 @@ def test_autoencoder_and_gan_with_train_on_batch():
     assert abs(g["mean"] - g["real_mean"]) < 0.5 < abs(g["start_mean"] - g["real_mean"])
 
 
+def test_cnn_digits_reaches_course_accuracy(capsys):
+    model, accuracy = load("cnn_digits").main()
+    assert accuracy >= 0.97
+    assert [layer.count_params() for layer in model.layers] == [160, 1160, 0, 11790, 620, 210]
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_conv_autoencoder_learns_to_reconstruct():
+    before, after, mean_image = load("conv_autoencoder").main()
+    assert after < 0.25 * before
+    assert after < 0.5 * mean_image
+
+
 def test_deck001_exercise_best_model_h5(tmp_path, capsys, caplog):
     result = load("deck001_exercise").main(out_dir=str(tmp_path / "모델 저장"), verbose=0)
     assert result["best_path"] == str(tmp_path / "모델 저장" / "best_model.h5")

@@ -62,6 +62,10 @@ LAYER_FACTORIES = {
     "ZeroPadding2D": (lambda: L.ZeroPadding2D(((1, 0), (2, 1))), IMG),
     "Cropping2D": (lambda: L.Cropping2D(((1, 0), (2, 1))), IMG),
     "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.3, seed=8), IMG),
+    "Conv1D": lambda: L.Conv1D(3, 2, padding="causal", dilation_rate=2, activation="relu"),
+    "Conv2D": (lambda: L.Conv2D(4, 3, strides=2, padding="same", activation="relu", kernel_regularizer="l2"), IMG),
+    "Conv2DTranspose": (lambda: L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="tanh"), IMG),
+    "DepthwiseConv2D": (lambda: L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", use_bias=False), IMG),
 }
 NOT_LAYERS = {"Layer", "Variable", "Input", "InputLayer", "KerasTensor",
               # merge layers take several inputs: their round trips are in tests/models/test_functional.py

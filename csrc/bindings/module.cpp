@@ -12,6 +12,7 @@ void bind_gemm(py::module_& m);
 void bind_optim(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_elementwise(py::module_& m);
+void bind_conv(py::module_& m);
 void bind_mlp(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_pool(py::module_& m);
@@ -31,6 +32,7 @@ PYBIND11_MODULE(_core, m) {
   bind_optim(m);
   bind_losses(m);
   bind_elementwise(m);
+  bind_conv(m);
   bind_mlp(m);
   bind_sampling(m);
   bind_pool(m);

@@ -22,6 +22,18 @@ from baeum.ops.activations import (
     rrelu_backward,
     rrelu_forward,
 )
+from baeum.ops.conv import (
+    col2im,
+    conv1d_backward,
+    conv1d_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_transpose_backward,
+    conv2d_transpose_forward,
+    depthwise_conv2d_backward,
+    depthwise_conv2d_forward,
+    im2col,
+)
 from baeum.ops.linalg import matmul
 from baeum.ops.losses import sigmoid_binary_crossentropy, softmax_cross_entropy, sparse_softmax_cross_entropy
 from baeum.ops.nn import (
@@ -60,6 +72,8 @@ __all__ = [
     "softmax_forward", "softmax_backward", "bias_add", "bias_grad",
     "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
     "optimizer_step", "optimizer_slot_names",
+    "im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv1d_forward", "conv1d_backward",
+    "conv2d_transpose_forward", "conv2d_transpose_backward", "depthwise_conv2d_forward", "depthwise_conv2d_backward",
     "sampling_forward", "sampling_backward",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "max_pool1d_forward", "max_pool1d_backward",
     "avg_pool1d_forward", "avg_pool1d_backward", "global_avg_pool_forward", "global_avg_pool_backward", "global_max_pool_forward", "global_max_pool_backward",
