@@ -49,7 +49,9 @@ namespace {
 #endif
 
 constexpr int64_t kRowBlock = 4;  // rows per micro-kernel block; thread splits align to it
-constexpr int64_t kSmallF = 8;  // up to this many input features the projection runs per thread  // 4×16 accumulators: 8 AVX2 / 4 AVX-512 registers
+// Up to this many input features the input projection (forward) and dX = dG·Wᵀ (backward)
+// run per thread with the small kernels: a general GEMM call costs more in packing there.
+constexpr int64_t kSmallF = 64;
 
 // Eight floats as one GCC/Clang vector: one ymm in the AVX2 / AVX-512 clones, two xmm in the
 // SSE2 one. Why: gcc keeps a float acc[4][16] array on the stack; vector-typed locals stay
@@ -222,6 +224,103 @@ RNN_INLINE float fast_tanh(float x) {
 
 RNN_INLINE float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
+
+// ---- fused gate math (tanh / sigmoid) --------------------------------------------------
+// Each takes the gate blocks at stride S and runs n elements. Rows call them on the first
+// U8 = U rounded down to 8 elements, then once more on the ragged tail copied into 8-wide
+// zero-padded scratch (S = 8, n = 8). Why: with U = 20 the compiler's scalar epilogue for
+// the last 4 elements cost more than the 16 vectorised ones (each element is 5 exps).
+
+RNN_INLINE void lstm_fwd_math(float* z, const float* hr, const float* cprev, float* cn,
+                              float* h, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float ig = fast_sigmoid(z[j] + hr[j]);
+    const float fg = fast_sigmoid(z[S + j] + hr[S + j]);
+    const float gg = fast_tanh(z[2 * S + j] + hr[2 * S + j]);
+    const float og = fast_sigmoid(z[3 * S + j] + hr[3 * S + j]);
+    const float c = fg * cprev[j] + ig * gg;
+    const float tc = fast_tanh(c);
+    z[j] = ig;
+    z[S + j] = fg;
+    z[2 * S + j] = gg;
+    z[3 * S + j] = og;
+    z[4 * S + j] = tc;
+    cn[j] = c;
+    h[j] = og * tc;
+  }
+}
+
+RNN_INLINE void gru_fwd_math(float* z, const float* hr, const float* bh, const float* hpv,
+                             float* h, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float zg = fast_sigmoid(z[j] + hr[j] + bh[j]);
+    const float rg = fast_sigmoid(z[S + j] + hr[S + j] + bh[S + j]);
+    const float m = hr[2 * S + j] + bh[2 * S + j];
+    const float hh = fast_tanh(z[2 * S + j] + rg * m);
+    z[j] = zg;
+    z[S + j] = rg;
+    z[2 * S + j] = hh;
+    z[3 * S + j] = m;
+    h[j] = zg * hpv[j] + (1.0f - zg) * hh;
+  }
+}
+
+RNN_INLINE void tanh_fwd_math(float* z, const float* hr, float* h, int64_t S, int64_t n) {
+  (void)S;
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float y = fast_tanh(z[j] + hr[j]);
+    z[j] = y;
+    h[j] = y;
+  }
+}
+
+// d: ∂L/∂h_s; z: saved [i f g o act(c)]; dc: in ∂L/∂c_s (carried), out ∂L/∂c_{s−1}.
+RNN_INLINE void lstm_bwd_math(float* gx, const float* d, const float* z, const float* cprev,
+                              float* dc, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float ig = z[j], fg = z[S + j], gg = z[2 * S + j], og = z[3 * S + j], tc = z[4 * S + j];
+    const float c = dc[j] + d[j] * og * (1.0f - tc * tc);
+    gx[j] = c * gg * ig * (1.0f - ig);
+    gx[S + j] = c * cprev[j] * fg * (1.0f - fg);
+    gx[2 * S + j] = c * ig * (1.0f - gg * gg);
+    gx[3 * S + j] = d[j] * tc * og * (1.0f - og);
+    dc[j] = c * fg;
+  }
+}
+
+// GRU reset_after: input-side gx and recurrent-side gh gradients, direct term d⊙z.
+RNN_INLINE void gru_bwd_math(float* gx, float* gh, float* dir, const float* d, const float* z,
+                             const float* hpv, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float zg = z[j], rg = z[S + j], hh = z[2 * S + j], mh = z[3 * S + j];
+    const float dhp = d[j] * (1.0f - zg) * (1.0f - hh * hh);
+    const float dzp = d[j] * (hpv[j] - hh) * zg * (1.0f - zg);
+    const float drp = dhp * mh * rg * (1.0f - rg);
+    gx[j] = dzp;
+    gx[S + j] = drp;
+    gx[2 * S + j] = dhp;
+    gh[j] = dzp;
+    gh[S + j] = drp;
+    gh[2 * S + j] = dhp * rg;
+    dir[j] = d[j] * zg;
+  }
+}
+
+// Scratch for a ragged tail: copy `nb` blocks of r elements (stride U) in, 8-wide, zero-padded.
+RNN_INLINE void tail_in(float* dst, const float* src, int blocks, int64_t U, int64_t r) {
+  for (int b = 0; b < blocks; ++b)
+    for (int64_t j = 0; j < 8; ++j) dst[b * 8 + j] = j < r ? src[b * U + j] : 0.0f;
+}
+RNN_INLINE void tail_out(float* dst, const float* src, int blocks, int64_t U, int64_t r) {
+  for (int b = 0; b < blocks; ++b)
+    for (int64_t j = 0; j < r; ++j) dst[b * U + j] = src[b * 8 + j];
+}
+
 // Whether the fused single-pass gate loops apply (the Keras defaults tanh / sigmoid);
 // other activations take the multi-pass path through activation_forward.
 bool fused_acts(Act act, Act ract) { return act == Act::tanh && ract == Act::sigmoid; }
@@ -310,9 +409,11 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
                   const float* c0) {
   const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW;
-  std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f);
+  std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
+      bzero(static_cast<size_t>(3 * U), 0.0f);
   const float* bh = (q.cell == Cell::gru && bias) ? bias + GU : nullptr;  // recurrent bias
   const bool fused = fused_acts(q.act, q.ract);
+  const int64_t U8 = U & ~int64_t(7);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = q.time(s);
     const float* hprev;
@@ -335,11 +436,14 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       switch (q.cell) {
         case Cell::simple_rnn:
           if (q.act == Act::tanh) {
-#pragma omp simd
-            for (int64_t j = 0; j < U; ++j) {
-              const float y = fast_tanh(z[j] + hr[j]);
-              z[j] = y;
-              hout[j] = y;
+            tanh_fwd_math(z, hr, hout, U, U8);
+            if (U8 < U) {
+              float tz[8], th[8], to[8];
+              tail_in(tz, z + U8, 1, U, U - U8);
+              tail_in(th, hr + U8, 1, U, U - U8);
+              tanh_fwd_math(tz, th, to, 8, 8);
+              tail_out(z + U8, tz, 1, U, U - U8);
+              tail_out(hout + U8, to, 1, U, U - U8);
             }
             break;
           }
@@ -352,21 +456,17 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
             // One pass: gates, cell update, act(c), h; everything backward needs is stored.
             const float* cprev = s == 0 ? (c0 ? c0 + n * U : zeros.data()) : cs + (n * T + s - 1) * U;
             float* cn = cs + (n * T + s) * U;
-#pragma omp simd
-            for (int64_t j = 0; j < U; ++j) {
-              const float ig = fast_sigmoid(z[j] + hr[j]);
-              const float fg = fast_sigmoid(z[U + j] + hr[U + j]);
-              const float gg = fast_tanh(z[2 * U + j] + hr[2 * U + j]);
-              const float og = fast_sigmoid(z[3 * U + j] + hr[3 * U + j]);
-              const float c = fg * cprev[j] + ig * gg;
-              const float tc = fast_tanh(c);
-              z[j] = ig;
-              z[U + j] = fg;
-              z[2 * U + j] = gg;
-              z[3 * U + j] = og;
-              z[4 * U + j] = tc;
-              cn[j] = c;
-              hout[j] = og * tc;
+            lstm_fwd_math(z, hr, cprev, cn, hout, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tz[5 * 8], th[4 * 8], tc[8], tcn[8], to[8];
+              tail_in(tz, z + U8, 4, U, r);
+              tail_in(th, hr + U8, 4, U, r);
+              tail_in(tc, cprev + U8, 1, U, r);
+              lstm_fwd_math(tz, th, tc, tcn, to, 8, 8);
+              tail_out(z + U8, tz, 5, U, r);
+              tail_out(cn + U8, tcn, 1, U, r);
+              tail_out(hout + U8, to, 1, U, r);
             }
             if (q.masked(n, t)) std::memcpy(cn, cprev, sizeof(float) * U);
             break;
@@ -389,19 +489,18 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
         case Cell::gru: {
           float* mh = z + 3 * U;
           if (fused) {
-#pragma omp simd
-            for (int64_t j = 0; j < U; ++j) {
-              const float b0 = bh ? bh[j] : 0.0f, b1 = bh ? bh[U + j] : 0.0f;
-              const float b2 = bh ? bh[2 * U + j] : 0.0f;
-              const float zg = fast_sigmoid(z[j] + hr[j] + b0);
-              const float rg = fast_sigmoid(z[U + j] + hr[U + j] + b1);
-              const float m = hr[2 * U + j] + b2;
-              const float hh = fast_tanh(z[2 * U + j] + rg * m);
-              z[j] = zg;
-              z[U + j] = rg;
-              z[2 * U + j] = hh;
-              mh[j] = m;
-              hout[j] = zg * hpv[j] + (1.0f - zg) * hh;
+            const float* b = bh ? bh : bzero.data();
+            gru_fwd_math(z, hr, b, hpv, hout, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tz[4 * 8], th[3 * 8], tb[3 * 8], tp[8], to[8];
+              tail_in(tz, z + U8, 3, U, r);
+              tail_in(th, hr + U8, 3, U, r);
+              tail_in(tb, b + U8, 3, U, r);
+              tail_in(tp, hpv + U8, 1, U, r);
+              gru_fwd_math(tz, th, tb, tp, to, 8, 8);
+              tail_out(z + U8, tz, 4, U, r);
+              tail_out(hout + U8, to, 1, U, r);
             }
             break;
           }
@@ -519,6 +618,8 @@ struct BackBufs {
   float* hprev;  // (N, T, U)  h_{s−1} by input time (left operand of dR)
   const float* rt;    // Rᵀ (GU × U) packed once (GRU reset_before: rows 0..2U only)
   const float* rt_h;  // GRU reset_before: rows 2U..3U of Rᵀ (U × U) packed
+  const float* wt;    // Wᵀ (GU × F) packed, when dX is computed per thread (F ≤ kSmallF)
+  float* dinp;        // (N, T, F) or null
 };
 
 // Why target_clones: the default build targets SSE2; the fused gate loops (exp, tanh) and the
@@ -535,6 +636,7 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       zeros(mu, 0.0f), dtc(static_cast<size_t>(U));
   if (dc_last) std::memcpy(dcn.data(), dc_last + r0 * U, sizeof(float) * mu);
   const bool fused = fused_acts(q.act, q.ract);
+  const int64_t U8 = U & ~int64_t(7);
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = q.time(s);
     const float* hprev;
@@ -574,14 +676,17 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
           const float* cprev = s == 0 ? (c0 ? c0 + n * U : zeros.data()) : cs + (n * T + s - 1) * U;
           float* dc = dcn.data() + i * U;
           if (fused) {  // tanh / sigmoid: derivatives from the saved activations, one pass
-#pragma omp simd
-            for (int64_t j = 0; j < U; ++j) {
-              const float c = dc[j] + d[j] * og[j] * (1.0f - tc[j] * tc[j]);
-              gx[j] = c * gg[j] * ig[j] * (1.0f - ig[j]);
-              gx[U + j] = c * cprev[j] * fg[j] * (1.0f - fg[j]);
-              gx[2 * U + j] = c * ig[j] * (1.0f - gg[j] * gg[j]);
-              gx[3 * U + j] = d[j] * tc[j] * og[j] * (1.0f - og[j]);
-              dc[j] = c * fg[j];
+            lstm_bwd_math(gx, d, z, cprev, dc, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tg[4 * 8], td[8], tz[5 * 8], tc[8], tdc[8];
+              tail_in(td, d + U8, 1, U, r);
+              tail_in(tz, z + U8, 5, U, r);
+              tail_in(tc, cprev + U8, 1, U, r);
+              tail_in(tdc, dc + U8, 1, U, r);
+              lstm_bwd_math(tg, td, tz, tc, tdc, 8, 8);
+              tail_out(gx + U8, tg, 4, U, r);
+              tail_out(dc + U8, tdc, 1, U, r);
             }
             break;
           }
@@ -603,18 +708,17 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
         case Cell::gru: {
           const float *zg = z, *rg = z + U, *hh = z + 2 * U, *mh = z + 3 * U;
           if (fused) {
-#pragma omp simd
-            for (int64_t j = 0; j < U; ++j) {
-              const float dhp = d[j] * (1.0f - zg[j]) * (1.0f - hh[j] * hh[j]);
-              const float dzp = d[j] * (hpv[j] - hh[j]) * zg[j] * (1.0f - zg[j]);
-              const float drp = dhp * mh[j] * rg[j] * (1.0f - rg[j]);
-              gx[j] = dzp;
-              gx[U + j] = drp;
-              gx[2 * U + j] = dhp;
-              gh[j] = dzp;
-              gh[U + j] = drp;
-              gh[2 * U + j] = dhp * rg[j];
-              dir[j] = d[j] * zg[j];
+            gru_bwd_math(gx, gh, dir, d, z, hpv, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tgx[3 * 8], tgh[3 * 8], tdir[8], td[8], tz[4 * 8], tp[8];
+              tail_in(td, d + U8, 1, U, r);
+              tail_in(tz, z + U8, 4, U, r);
+              tail_in(tp, hpv + U8, 1, U, r);
+              gru_bwd_math(tgx, tgh, tdir, td, tz, tp, 8, 8);
+              tail_out(gx + U8, tgx, 3, U, r);
+              tail_out(gh + U8, tgh, 3, U, r);
+              tail_out(dir + U8, tdir, 1, U, r);
             }
             break;
           }
@@ -677,6 +781,8 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       }
     }
   }
+  if (B.wt && B.dinp)  // dX rows of this thread: (m·T × GU)·Wᵀ
+    packed_gemm(B.dinp + r0 * T * q.F, q.F, B.dgx + r0 * T * GU, GU, B.wt, m * T, GU, q.F);
   if (dh0) std::memcpy(dh0 + r0 * U, dhn.data(), sizeof(float) * mu);
   if (dc0) std::memcpy(dc0 + r0 * U, dcn.data(), sizeof(float) * mu);
 }
@@ -713,8 +819,15 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
   pack_panels(rt.data(), K1, U, [&](int64_t j, int64_t k) { return rweight[k * GU + j]; });
   if (split)
     pack_panels(rt.data() + n1, U, U, [&](int64_t j, int64_t k) { return rweight[k * GU + 2 * U + j]; });
+  const bool small_f = F > 0 && F <= kSmallF && dinp;
+  thread_local std::vector<float> wt;
+  if (small_f) {
+    const int64_t nw = packed_size(GU, F);
+    if (wt.size() < static_cast<size_t>(nw)) wt.resize(static_cast<size_t>(nw));
+    pack_panels(wt.data(), GU, F, [&](int64_t j, int64_t f) { return weight[f * GU + j]; });
+  }
   const BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), hprev.data(), rt.data(),
-                   split ? rt.data() + n1 : nullptr};
+                   split ? rt.data() + n1 : nullptr, small_f ? wt.data() : nullptr, dinp};
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
     backward_rows(q, r0, r1, B, dh0, dc0, dhs, dc_last, h0, c0, hs, cs, cache);
   });
@@ -732,7 +845,8 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
     bias_grad(dbias, B.dgx, NT, GU);
     if (cell == Cell::gru) bias_grad(dbias + GU, B.dgh, NT, GU);
   }
-  if (dinp && F > 0) sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
+  if (dinp && F > 0 && !small_f)
+    sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
 }
 
 }  // namespace baeum
