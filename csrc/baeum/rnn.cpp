@@ -48,6 +48,17 @@ namespace {
 #define RNN_INLINE inline
 #endif
 
+// Why target_clones: the default build targets SSE2; the step kernel and the gate loops are
+// FMA- and exp-bound, so x86-64-v3 (AVX2+FMA) / v4 (AVX-512) clones picked at load time are
+// 2-4x faster. gcc < 12 cannot dispatch on x86-64-v3: it gets AVX2/AVX-512F clones (no FMA).
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define RNN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+#define RNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RNN_CLONES
+#endif
+
 constexpr int64_t kRowBlock = 4;  // rows per micro-kernel block; thread splits align to it
 // Up to this many input features the input projection (forward) and dX = dG·Wᵀ (backward)
 // run per thread with the small kernels: a general GEMM call costs more in packing there.
@@ -94,11 +105,7 @@ RNN_INLINE void mm_tail(float* C, const float* A, const float* B, int64_t ldb, i
 }
 
 // C (M×Nc, ldc) = A (M×K, lda) · B (K×Nc, ldb). Small sizes, called once per step per thread.
-// Why target_clones: the default build targets SSE2; this loop is FMA-bound, so the AVX2 /
-// AVX-512 clone picked at load time is 2-4x faster.
-#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
+RNN_CLONES
 void small_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* B, int64_t ldb,
                 int64_t M, int64_t K, int64_t Nc) {
   int64_t j0 = 0;
@@ -160,9 +167,7 @@ RNN_INLINE void mm_panel(float* C, int64_t ldc, const float* A, int64_t lda, con
 }
 
 // C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels.
-#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
+RNN_CLONES
 void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P, int64_t M,
                  int64_t K, int64_t Nc) {
   for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
@@ -399,12 +404,8 @@ void for_row_blocks(const Seq& q, Fn f) {
 
 // ---- forward -----------------------------------------------------------------------------
 
-// Why target_clones: the default build targets SSE2; the fused gate loops (exp, tanh) and the
-// cell updates are 2-4x faster in the AVX2 / AVX-512 clone picked at load time.
-#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
 // rp: R packed (U × GU), or for GRU reset_before R[:, :2U] packed, then R[:, 2U:] at rp_h.
+RNN_CLONES
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
                   const float* c0) {
@@ -622,11 +623,7 @@ struct BackBufs {
   float* dinp;        // (N, T, F) or null
 };
 
-// Why target_clones: the default build targets SSE2; the fused gate loops (exp, tanh) and the
-// cell updates are 2-4x faster in the AVX2 / AVX-512 clone picked at load time.
-#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
+RNN_CLONES
 void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, float* dh0,
                    float* dc0, const float* dhs, const float* dc_last, const float* h0,
                    const float* c0, const float* hs, const float* cs, const float* cache) {

@@ -237,7 +237,7 @@ def test_errors():
 def test_variable_length_and_fit_learns():
     baeum.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    n, t = 512, 20
+    n, t = 256, 16
     freq, off = rng.uniform(0.1, 0.4, (n, 1)), rng.uniform(0, 6, (n, 1))
     series = (np.sin(freq * np.arange(t + 1) + off)).astype(np.float32)[..., None]
     x, y = series[:, :t], series[:, t]
