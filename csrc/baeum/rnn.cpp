@@ -652,7 +652,8 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* d = dh.data() + i * U;
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
-      std::memcpy(B.hprev + (n * T + t) * U, hpv, sizeof(float) * U);
+      float* hp_out = B.hprev + (n * T + t) * U;
+      for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j];  // inline: a memcpy call per row costs more
       float* gx = B.dgx + (n * T + t) * GU;
       float* gh = B.dgh + (n * T + t) * GU;
       const float* z = cache + (n * T + t) * CW;
