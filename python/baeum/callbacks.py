@@ -16,15 +16,20 @@ as Python floats, keys sorted alphabetically (so the bar shows ``accuracy`` befo
 ``loss``). Its order is: user callbacks, then ``History``, then ``ProgbarLogger``.
 ``params`` = ``{"verbose": v, "epochs": E, "steps": steps_per_epoch}``.
 
-EarlyStopping, ModelCheckpoint, CSVLogger, LR callbacks: not yet (a later issue).
+The Keras callbacks (EarlyStopping, ModelCheckpoint, ReduceLROnPlateau,
+LearningRateScheduler, CSVLogger, TerminateOnNaN, LambdaCallback, BackupAndRestore) live in
+``baeum/callbacks_keras.py`` and are re-exported here.
+
+One difference from Keras, on purpose: a ``monitor`` that the logs of this ``fit`` will not
+contain fails at the START of ``fit`` (ValueError listing the keys ``fit`` produces);
+Keras only warns at every epoch end. ``val_acc`` / ``acc`` are accepted for
+``val_accuracy`` / ``accuracy`` and vice versa.
 """
 import sys
 
 from baeum.utils.progbar import Progbar, write
 
-_LATER = ("EarlyStopping", "ModelCheckpoint", "CSVLogger", "TerminateOnNaN", "LambdaCallback",
-          "ReduceLROnPlateau", "LearningRateScheduler", "TensorBoard", "BackupAndRestore",
-          "RemoteMonitor", "SwapEMAWeights")
+_LATER = ("TensorBoard", "RemoteMonitor", "SwapEMAWeights")
 
 
 def pythonify_logs(logs):
@@ -263,6 +268,17 @@ class CallbackList(Callback):
     def append(self, callback):
         self.callbacks.append(callback)
 
+    def check_log_keys(self, validating):
+        """Called by fit before on_train_begin: every callback with a ``monitor`` (or a
+        filepath template) checks it against the keys this fit's logs will hold."""
+        from baeum.callbacks_keras import fit_log_keys
+
+        keys = fit_log_keys(self.model, validating, self.callbacks)
+        for cb in self.callbacks:
+            check = getattr(cb, "_check_log_keys", None)
+            if check is not None:
+                check(keys)
+
     _BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end",
                     "on_test_batch_begin", "on_test_batch_end")
 
@@ -277,7 +293,8 @@ class CallbackList(Callback):
                 if cb.verbose == 1:
                     return True
             elif not isinstance(cb, History) and any(
-                    getattr(type(cb), h) is not getattr(Callback, h) for h in self._BATCH_HOOKS):
+                    getattr(type(cb), h) is not getattr(Callback, h) or h in vars(cb)
+                    for h in self._BATCH_HOOKS):  # vars: LambdaCallback's instance hooks
                 return True
         return False
 
@@ -364,10 +381,16 @@ def _flatten(callbacks):
 def __getattr__(name):
     if name in _LATER:
         raise NotImplementedError(
-            f"baeum.callbacks.{name} is not implemented yet (planned). Available: Callback, "
-            "CallbackList, History, ProgbarLogger."
+            f"baeum.callbacks.{name} is not implemented in baeum. Available: "
+            + ", ".join(__all__[:-1]) + "."
         )
     raise AttributeError(f"module 'baeum.callbacks' has no attribute {name!r}")
 
 
-__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "pythonify_logs"]
+from baeum.callbacks_keras import (  # noqa: E402  (they subclass Callback above)
+    BackupAndRestore, CSVLogger, EarlyStopping, LambdaCallback, LearningRateScheduler,
+    ModelCheckpoint, ReduceLROnPlateau, TerminateOnNaN)
+
+__all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping",
+           "ModelCheckpoint", "ReduceLROnPlateau", "LearningRateScheduler", "CSVLogger",
+           "TerminateOnNaN", "LambdaCallback", "BackupAndRestore", "pythonify_logs"]

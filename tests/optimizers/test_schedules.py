@@ -1,6 +1,8 @@
 """Learning-rate schedules: values at several steps equal Keras's formulas (§6.1)."""
 import math
 
+import numpy as np
+
 import pytest
 
 from baeum.optimizers import schedules as S
@@ -98,3 +100,78 @@ def test_base_class_and_custom_schedule():
     assert S.deserialize(cfg, custom_objects={"Halve": Halve})(1) == 0.5
     with pytest.raises(ValueError, match="Unknown learning rate schedule"):
         S.deserialize(cfg)
+
+
+# --------------------------------------------------------------------------- CosineDecayRestarts
+def sgdr_reference(step, lr0, first, t_mul, m_mul, alpha):
+    """Walk the periods one by one (no logarithms): the definition."""
+    start, length, i = 0.0, float(first), 0
+    while step >= start + length:
+        start += length
+        length *= t_mul
+        i += 1
+    frac = (step - start) / length
+    return lr0 * ((1 - alpha) * 0.5 * m_mul ** i * (1 + math.cos(math.pi * frac)) + alpha)
+
+
+@pytest.mark.parametrize("t_mul, m_mul, alpha", [(2.0, 1.0, 0.0), (1.0, 0.5, 0.1), (1.5, 0.9, 0.0),
+                                                  (3.0, 0.7, 0.2)])
+def test_cosine_decay_restarts_vs_period_walk(t_mul, m_mul, alpha):
+    s = S.CosineDecayRestarts(0.1, 10, t_mul=t_mul, m_mul=m_mul, alpha=alpha)
+    for t in list(range(0, 400)) + [1000, 12345]:
+        assert s(t) == pytest.approx(sgdr_reference(t, 0.1, 10, t_mul, m_mul, alpha), rel=1e-9, abs=1e-15), t
+
+
+def test_cosine_decay_restarts_values_at_restarts():
+    s = S.CosineDecayRestarts(1.0, 10, t_mul=2.0, m_mul=0.5)
+    # periods: [0,10), [10,30), [30,70), [70,150): each restart starts at m_mul^i
+    assert [s(t) for t in (0, 10, 30, 70, 150)] == pytest.approx([1.0, 0.5, 0.25, 0.125, 0.0625])
+    assert s(5) == pytest.approx(0.5) and s(20) == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="first_decay_steps"):
+        S.CosineDecayRestarts(0.1, 0)
+    again = S.deserialize(S.serialize(s))
+    assert again.get_config() == s.get_config() == {
+        "initial_learning_rate": 1.0, "first_decay_steps": 10, "t_mul": 2.0, "m_mul": 0.5,
+        "alpha": 0.0, "name": "SGDRDecay"}
+
+
+NUMPY_FORMULAS = {
+    "exp": (lambda: S.ExponentialDecay(0.3, 7, 0.8, staircase=True),
+            lambda t: 0.3 * 0.8 ** np.floor(t / 7)),
+    "inv": (lambda: S.InverseTimeDecay(0.3, 7, 0.8), lambda t: 0.3 / (1 + 0.8 * t / 7)),
+    "poly": (lambda: S.PolynomialDecay(0.3, 50, 0.01, power=0.5),
+             lambda t: (0.3 - 0.01) * (1 - np.minimum(t, 50) / 50) ** 0.5 + 0.01),
+    "poly_cycle": (lambda: S.PolynomialDecay(0.3, 50, 0.01, cycle=True),
+                   lambda t: (0.3 - 0.01) * (1 - t / (50 * np.maximum(np.ceil(t / 50), 1))) + 0.01),
+    "cos_warm": (lambda: S.CosineDecay(0.0, 40, alpha=0.1, warmup_target=0.2, warmup_steps=8),
+                 lambda t: np.where(t < 8, 0.2 * t / 8, 0.2 * (0.9 * 0.5 * (1 + np.cos(
+                     np.pi * (np.minimum(t, 48) - 8) / 40)) + 0.1))),
+    "piece": (lambda: S.PiecewiseConstantDecay([5, 20, 60], [0.4, 0.3, 0.2, 0.1]),
+              lambda t: np.select([t <= 5, t <= 20, t <= 60], [0.4, 0.3, 0.2], 0.1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_FORMULAS))
+def test_schedules_vs_numpy_at_many_steps(name):
+    make, formula = NUMPY_FORMULAS[name]
+    s = make()
+    steps = np.arange(0, 300)
+    np.testing.assert_allclose([s(int(t)) for t in steps], formula(steps.astype(np.float64)),
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_FORMULAS) + ["sgdr"])
+def test_schedule_as_optimizer_learning_rate_is_evaluated_at_iterations(name):
+    from baeum import optimizers
+
+    s = S.CosineDecayRestarts(0.5, 3) if name == "sgdr" else NUMPY_FORMULAS[name][0]()
+    opt = optimizers.SGD(learning_rate=s)
+    w = np.zeros(1, np.float32)
+    for t in range(12):
+        assert opt.learning_rate == s(t)
+        before = w.copy()
+        opt.apply_gradients([(np.ones(1, np.float32), w)])
+        assert w[0] == np.float32(before[0] - np.float32(s(t)))   # the step used lr(iterations)
+    assert opt.iterations == 12
+    with pytest.raises(TypeError, match="not settable"):
+        opt.learning_rate = 0.1

@@ -9,6 +9,9 @@ methods that do the work:
 * ``backward(dy, ctx, need_dx)`` turns d(loss)/d(output) into d(loss)/d(input) and ADDS its
   weight gradients into ``variable.grad`` (the model zeroes all gradients once per step).
 
+A layer with its own random generator (``seed=``) keeps it in ``self._rng`` (a NumPy
+Generator): saving stores its state so a reloaded model draws the same numbers.
+
 The math of every forward/backward lives in ``baeum.reference`` and the speed in ``baeum.ops``;
 layer files stay short.
 """

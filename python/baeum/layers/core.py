@@ -198,19 +198,19 @@ class Dropout(Layer):
 
     def forward(self, x, ctx, training):
         if not training or self.rate == 0.0:
-            ctx["mask"] = None
+            ctx["keep"] = None
             return x
         noise_shape = None
         if self.noise_shape is not None:
             noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
         y, mask = ops.dropout_forward(x, self.rate, self._next_seed(), noise_shape=noise_shape)
-        ctx["mask"] = mask
+        ctx["keep"] = mask
         return y
 
     def backward(self, dy, ctx, need_dx=True):
         if not need_dx:
             return None
-        mask = ctx["mask"]
+        mask = ctx["keep"]
         return dy if mask is None else ops.dropout_backward(dy, mask)
 
     def get_config(self):

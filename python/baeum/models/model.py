@@ -15,6 +15,7 @@ import numpy as np
 from baeum.layers.base import Layer, unique_name, _snake_case
 from baeum.models import checks
 from baeum.models.data import class_weights_to_sample_weights, to_array, unpack_validation_data
+from baeum.utils import _interrupt
 
 
 class Model(Layer):
@@ -39,6 +40,7 @@ class Model(Layer):
         self._flat_vars = None
         self._fuse = None
         self._has_activity = False
+        self._plan = None
 
     # ---- weights ---------------------------------------------------------------------------
     @property
@@ -160,15 +162,19 @@ class Model(Layer):
         return penalty
 
     def _train_step(self, x, y, sw):
-        tape = []
-        y_pred = self._forward(x, True, tape)
-        value, dy, from_logits = self._loss_and_grad(y, y_pred, sw, tape)
-        if self._loss_weight != 1.0:
-            value, dy = value * self._loss_weight, dy * self._loss_weight
-        self._flat_grads.fill(0.0)
-        self._backward(dy, tape, from_logits)
-        if self._has_activity:
-            value += self._activity_penalty(tape)
+        fused = self._plan.step(x, y) if self._plan is not None and sw is None else None
+        if fused is not None:  # the whole forward/loss/backward in one C++ call
+            value, y_pred = fused
+        else:
+            tape = []
+            y_pred = self._forward(x, True, tape)
+            value, dy, from_logits = self._loss_and_grad(y, y_pred, sw, tape)
+            if self._loss_weight != 1.0:
+                value, dy = value * self._loss_weight, dy * self._loss_weight
+            self._flat_grads.fill(0.0)
+            self._backward(dy, tape, from_logits)
+            if self._has_activity:
+                value += self._activity_penalty(tape)
         if self._reg_vars:
             value += self._regularization(add_gradients=True)
         self.optimizer.apply_flat(self._flat_values, self._flat_grads, self._seg)
@@ -215,6 +221,11 @@ class Model(Layer):
         self._seg = self._segments()
         self._reg_vars = [v for v in self._flat_vars if v.trainable and v.regularizer is not None]
         self._has_activity = any(l.activity_regularizer is not None for l in self.layers)
+        self._plan = self._fused_plan()
+
+    def _fused_plan(self):
+        """A fused C++ training step for this model, or None (the layer-by-layer path)."""
+        return None
 
     def _build_for(self, x_shape, what):
         raise NotImplementedError
@@ -259,11 +270,15 @@ class Model(Layer):
         steps = -(-n // batch_size)
         cb = cbm.CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                               verbose=verbose, epochs=epochs, steps=steps)
+        cb.check_log_keys(validating=vx is not None)  # a bad monitor= fails now, not at epoch end
         batch_cb = cb.wants_batch_logs
         rng = brandom.global_generator()
         self.stop_training = False
         epoch_logs = {}
+        _interrupt.install()  # Ctrl+C: never half an optimizer step (baeum/utils/_interrupt.py)
         cb.on_train_begin()
+        # BackupAndRestore sets _initial_epoch in on_train_begin to resume a run (Keras).
+        initial_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch, None
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             cb.on_epoch_begin(epoch)
@@ -311,6 +326,7 @@ class Model(Layer):
             if self.stop_training:
                 break
         cb.on_train_end(epoch_logs)
+        _interrupt.uninstall()
         return self.history
 
     def _logs(self, loss):
@@ -421,6 +437,37 @@ class Model(Layer):
         self._require_built("summary()")
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       show_trainable=show_trainable)
+
+    # ---- saving (the work is in baeum.saving; docs/saving.md) --------------------------------
+    def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True):
+        """Save config, weights and optimizer state: `.keras` (zip) or legacy `.h5`."""
+        from baeum import saving
+
+        if zipped is False:
+            raise NotImplementedError("save(zipped=False): baeum writes zipped .keras files only.")
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Weights (+ optimizer state) to `.weights.h5`, or the legacy `.h5` weights layout."""
+        from baeum import saving
+
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False):
+        """Weights from `.weights.h5`, `.keras` or `.h5`; checked in full before assigning."""
+        from baeum import saving
+
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def get_compile_config(self):
+        from baeum.saving import saving_lib
+
+        return saving_lib.get_compile_config(self)
+
+    def compile_from_config(self, config):
+        from baeum.saving import saving_lib
+
+        saving_lib.compile_from_config(self, config)
 
     # ---- errors ------------------------------------------------------------------------------
     def _require_compiled(self, what):

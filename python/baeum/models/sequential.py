@@ -16,6 +16,10 @@ class Sequential(Model):
     the model sees. `model.layers` excludes the InputLayer, as in Keras.
     """
 
+    #: Train Dense/Dropout stacks with the fused C++ step (same numbers; False forces the
+    #: layer-by-layer path, e.g. to compare the two).
+    fused_step = True
+
     def __init__(self, layers=None, trainable=True, name=None):
         self._layers = []
         self._input_layer = None
@@ -94,6 +98,20 @@ class Sequential(Model):
         if not self.built or self._flat_vars is None:
             self.build((None,) + (tuple(want) if want is not None else got))
 
+    def _fused_plan(self):
+        """Dense/Dropout stacks with a fused cross-entropy train in one C++ call a step
+        (models/mlp_plan.py); rebuilt only when the layers, the loss or the weights move."""
+        if not self.fused_step:
+            return None
+        from baeum.models import mlp_plan
+
+        key = (id(self._flat_grads), self.loss, self._fuse, self._loss_weight, self._has_activity,
+               tuple((id(l), getattr(l, "rate", None), getattr(l, "activation", None)) for l in self._layers))
+        cached = getattr(self, "_plan_cache", None)
+        if cached is None or cached[0] != key:
+            self._plan_cache = cached = (key, mlp_plan.build(self))
+        return cached[1]
+
     # ---- the tape ---------------------------------------------------------------------------
     def _forward(self, x, training, tape):
         last = self._layers[-1]
@@ -109,8 +127,11 @@ class Sequential(Model):
         return x
 
     def _backward(self, dy, tape, from_logits):
-        first = tape[0][0]
-        for layer, ctx in reversed(tape):
+        # Layers below the lowest one with trainable weights need no gradient at all (e.g.
+        # Rescaling / augmentation layers in front of the first Dense): stop there.
+        low = next((i for i, (layer, _) in enumerate(tape) if layer.trainable_weights), len(tape) - 1)
+        first = tape[low][0]
+        for layer, ctx in reversed(tape[low:]):
             if "activity_out" in ctx:
                 out = ctx["activity_out"]
                 dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)
@@ -121,8 +142,28 @@ class Sequential(Model):
                 dy = layer.backward(dy, ctx, need_dx=layer is not first)
 
     def get_config(self):
+        """Keras 3's Sequential config: {name, trainable, dtype, layers (InputLayer first,
+        each serialized as {module, class_name, config, registered_name, build_config}),
+        build_input_shape}."""
+        from baeum.saving.serialization import serialize_keras_object
+
         layers = []
         if self._input_layer is not None:
-            layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
-        layers += [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers]
-        return {"name": self.name, "trainable": self.trainable, "layers": layers}
+            layers.append(serialize_keras_object(self._input_layer))
+        layers += [serialize_keras_object(l) for l in self._layers]
+        return {"name": self.name, "trainable": self.trainable, "dtype": "float32", "layers": layers,
+                "build_input_shape": self.input_shape if self.built else None}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Inverse of get_config; layer classes are found by name (custom ones via
+        register_keras_serializable or custom_objects)."""
+        from baeum.saving.serialization import deserialize_keras_object
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for layer_config in config.get("layers", []):
+            model.add(deserialize_keras_object(layer_config, custom_objects))
+        shape = config.get("build_input_shape")
+        if not model.built and shape is not None and model._layers:
+            model.build(tuple(shape))
+        return model

@@ -11,6 +11,7 @@ import numpy as np
 
 from baeum import ops
 from baeum.optimizers import schedules
+from baeum.utils import _interrupt
 
 
 class Optimizer:
@@ -213,6 +214,14 @@ class Optimizer:
                              f"numpy array, got {type(params).__name__} "
                              f"{getattr(params, 'shape', '')}.")
         self.build_flat(params.shape[0])
+        _interrupt.state.critical = True  # Ctrl+C waits until the step is whole (utils/_interrupt)
+        try:
+            self._apply_flat(params, grads, segments)
+        finally:
+            _interrupt.state.critical = False
+        _interrupt.raise_if_pending()
+
+    def _apply_flat(self, params, grads, segments):
         lr = self.learning_rate           # evaluated at the current iterations (Keras)
         step = self._iterations + 1
         hyper = self._hyper()

@@ -8,8 +8,8 @@ float32, as Keras's float32 schedule does).
 import math
 
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
-           "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "serialize", "deserialize",
-           "get"]
+           "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
+           "serialize", "deserialize", "get"]
 
 
 def _check_decay_steps(name, decay_steps):
@@ -181,8 +181,56 @@ class CosineDecay(LearningRateSchedule):
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
 
 
+class CosineDecayRestarts(LearningRateSchedule):
+    """Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2016), Keras's form.
+
+    f = step / first_decay_steps. Period i lasts first_decay_steps · t_mulⁱ steps, so with
+    t_mul ≠ 1 the restart index is i = ⌊log(1 − f(1 − t_mul)) / log(t_mul)⌋ and the
+    fraction inside the period is (f − (1 − t_mulⁱ)/(1 − t_mul)) / t_mulⁱ; with t_mul = 1,
+    i = ⌊f⌋ and the fraction is f − i. Then
+    lr = lr0 · ((1 − α) · ½ · m_mulⁱ · (1 + cos(π · fraction)) + α).
+    (i is corrected by ±1 where the logarithm's rounding would put an exact restart step in
+    the wrong period.)
+    """
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0,
+                 alpha=0.0, name="SGDRDecay"):
+        _check_decay_steps("first_decay_steps", first_decay_steps)
+        self.initial_learning_rate = initial_learning_rate
+        self.first_decay_steps = first_decay_steps
+        self._t_mul = t_mul
+        self._m_mul = m_mul
+        self.alpha = alpha
+        self.name = name
+
+    def _period_start(self, i):
+        """Completed fraction (in first periods) at which period i starts."""
+        t = float(self._t_mul)
+        return float(i) if t == 1.0 else (1.0 - t ** i) / (1.0 - t)
+
+    def __call__(self, step):
+        f = float(step) / float(self.first_decay_steps)
+        t = float(self._t_mul)
+        if t == 1.0:
+            i = math.floor(f)
+        else:
+            i = math.floor(math.log(1.0 - f * (1.0 - t)) / math.log(t))
+            while i > 0 and self._period_start(i) > f:
+                i -= 1
+            while self._period_start(i + 1) <= f:
+                i += 1
+        frac = (f - self._period_start(i)) / (t ** i)
+        cosine = 0.5 * float(self._m_mul) ** i * (1.0 + math.cos(math.pi * frac))
+        return float(self.initial_learning_rate) * ((1.0 - self.alpha) * cosine + self.alpha)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
+                "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+
+
 _ALL = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                InverseTimeDecay, CosineDecay)}
+                                InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
 
 
 def serialize(schedule):

@@ -34,7 +34,23 @@ from baeum.reference.rnn import (
     simple_rnn_backward,
     simple_rnn_forward,
 )
+from baeum.reference.pool import (
+    max_pool2d_forward,
+    max_pool2d_backward,
+    avg_pool2d_forward,
+    avg_pool2d_backward,
+    max_pool1d_forward,
+    max_pool1d_backward,
+    avg_pool1d_forward,
+    avg_pool1d_backward,
+    global_avg_pool_forward,
+    global_avg_pool_backward,
+    global_max_pool_forward,
+    global_max_pool_backward,
+)
+from baeum.reference.norm import batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward
 from baeum.reference.optim import optimizer_slot_names, optimizer_step
+from baeum.reference.sampling import sampling_backward, sampling_forward
 
 __all__ = [
     "matmul",
@@ -46,4 +62,8 @@ __all__ = [
     "optimizer_step", "optimizer_slot_names",
     "simple_rnn_forward", "simple_rnn_backward", "lstm_forward", "lstm_backward",
     "gru_forward", "gru_backward",
+    "sampling_forward", "sampling_backward",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "max_pool1d_forward", "max_pool1d_backward",
+    "avg_pool1d_forward", "avg_pool1d_backward", "global_avg_pool_forward", "global_avg_pool_backward", "global_max_pool_forward", "global_max_pool_backward",
+    "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
 ]

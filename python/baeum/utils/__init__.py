@@ -9,6 +9,9 @@ import numpy as np
 
 from baeum.utils import _rng
 from baeum.utils.progbar import Progbar
+from baeum.saving.object_registration import (  # noqa: E402  (Keras: keras.utils.*)
+    custom_object_scope, get_custom_objects, get_registered_name, get_registered_object,
+    register_keras_serializable)
 
 
 def set_random_seed(seed):
@@ -88,4 +91,5 @@ def normalize(x, axis=-1, order=2):
     return (arr / norm).astype(np.float32)
 
 
-__all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar"]
+__all__ = ["set_random_seed", "to_categorical", "normalize", "Progbar", "register_keras_serializable",
+           "get_custom_objects", "get_registered_name", "get_registered_object", "custom_object_scope"]
