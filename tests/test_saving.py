@@ -62,6 +62,9 @@ LAYER_FACTORIES = {
     "ZeroPadding2D": (lambda: L.ZeroPadding2D(((1, 0), (2, 1))), IMG),
     "Cropping2D": (lambda: L.Cropping2D(((1, 0), (2, 1))), IMG),
     "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.3, seed=8), IMG),
+    "SimpleRNN": lambda: L.SimpleRNN(5, return_sequences=True),
+    "LSTM": lambda: L.LSTM(5, return_sequences=True, dropout=0.2, seed=3),
+    "GRU": lambda: L.GRU(5, reset_after=False, go_backwards=True),
 }
 NOT_LAYERS = {"Layer", "Variable", "Input", "InputLayer", "KerasTensor"}
 

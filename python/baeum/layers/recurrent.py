@@ -235,7 +235,8 @@ class _RNN(Layer):
         if training and self.dropout > 0.0:
             xin, dmask = ops.dropout_forward(x, self.dropout, self._next_seed(), noise_shape=(n, 1, f))
         hs, cs, cache = self._run(xin, init, mask)
-        ctx.update(x=xin, init=init, from_inputs=from_inputs, mask=mask, dmask=dmask, hs=hs, cs=cs,
+        # ctx["mask"] belongs to the executor's mask protocol; the layer keeps its own copy.
+        ctx.update(x=xin, init=init, from_inputs=from_inputs, rnn_mask=mask, dmask=dmask, hs=hs, cs=cs,
                    cache=cache, n_states=len(states))
         if mask is None:
             y = hs if self.return_sequences else hs[:, -1]
@@ -297,7 +298,7 @@ class _RNN(Layer):
         n, t, u = hs.shape
         if dy is None:
             dy = np.zeros((n, t, u) if self.return_sequences else (n, u), np.float32)
-        dhs = self._dstates_from_outputs(dy, hs.shape, ctx["mask"])
+        dhs = self._dstates_from_outputs(dy, hs.shape, ctx["rnn_mask"])
         dc_last = None
         if dstate:
             if dstate[0] is not None:
@@ -368,7 +369,7 @@ class SimpleRNN(_RNN):
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
         ops.simple_rnn_backward(dhs, ctx["x"], self.kernel.value, self.recurrent_kernel.value,
-                                ctx["init"][0], ctx["hs"], ctx["cache"], mask=ctx["mask"],
+                                ctx["init"][0], ctx["hs"], ctx["cache"], mask=ctx["rnn_mask"],
                                 activation=self.activation, go_backwards=self.go_backwards,
                                 dinp=dinp, dh0=dh0, **self._grads())
 
@@ -415,7 +416,7 @@ class LSTM(_RNN):
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
         ops.lstm_backward(dhs, ctx["x"], self.kernel.value, self.recurrent_kernel.value,
                           ctx["init"][0], ctx["init"][1], ctx["hs"], ctx["cs"], ctx["cache"],
-                          dc_last=dc_last, mask=ctx["mask"], activation=self.activation,
+                          dc_last=dc_last, mask=ctx["rnn_mask"], activation=self.activation,
                           recurrent_activation=self.recurrent_activation,
                           go_backwards=self.go_backwards, dinp=dinp, dh0=dh0, dc0=dc0, **self._grads())
 
@@ -453,7 +454,7 @@ class GRU(_RNN):
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
         ops.gru_backward(dhs, ctx["x"], self.kernel.value, self.recurrent_kernel.value, ctx["init"][0],
-                         ctx["hs"], ctx["cache"], mask=ctx["mask"], activation=self.activation,
+                         ctx["hs"], ctx["cache"], mask=ctx["rnn_mask"], activation=self.activation,
                          recurrent_activation=self.recurrent_activation, go_backwards=self.go_backwards,
                          reset_after=self.reset_after, dinp=dinp, dh0=dh0, **self._grads())
 
