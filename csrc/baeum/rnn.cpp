@@ -365,6 +365,7 @@ struct Seq {
   Act act, ract;
   bool back;
   const uint8_t* mask;
+  const float* rmask;  // (N, U) recurrent dropout mask or null (SimpleRNN, LSTM)
   int64_t time(int64_t s) const { return back ? T - 1 - s : s; }
   bool masked(int64_t n, int64_t t) const { return mask && !mask[n * T + t]; }
 };
@@ -411,7 +412,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
                   const float* c0) {
   const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW;
   std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
-      bzero(static_cast<size_t>(3 * U), 0.0f);
+      bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0);
   const float* bh = (q.cell == Cell::gru && bias) ? bias + GU : nullptr;  // recurrent bias
   const bool fused = fused_acts(q.act, q.ract);
   const int64_t U8 = U & ~int64_t(7);
@@ -427,7 +428,13 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       ldh = T * U;
     }
     const int64_t ncols = q.cell == Cell::gru_reset_before ? 2 * U : GU;
-    packed_gemm(hp.data(), GU, hprev, ldh, rp, m, U, ncols);
+    if (q.rmask) {  // recurrent dropout: (h_{s−1} ⊙ mask)·R (the state itself is not dropped)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < U; ++j) hm[i * U + j] = hprev[i * ldh + j] * q.rmask[(r0 + i) * U + j];
+      packed_gemm(hp.data(), GU, hm.data(), U, rp, m, U, ncols);
+    } else {
+      packed_gemm(hp.data(), GU, hprev, ldh, rp, m, U, ncols);
+    }
     for (int64_t i = 0; i < m; ++i) {
       const int64_t n = r0 + i;
       float* z = cache + (n * T + t) * CW;
@@ -562,11 +569,11 @@ int64_t rnn_cache_width(Cell cell, int64_t U) {
 
 void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp,
                  const float* weight, const float* rweight, const float* bias, const float* h0,
-                 const float* c0, const uint8_t* mask, int64_t N, int64_t T, int64_t F,
-                 int64_t U, Act act, Act ract, bool go_backwards) {
+                 const float* c0, const uint8_t* mask, const float* rmask, int64_t N, int64_t T,
+                 int64_t F, int64_t U, Act act, Act ract, bool go_backwards) {
   if (N <= 0 || T <= 0 || U <= 0) return;
   const int64_t G = rnn_gates(cell);
-  const Seq q{cell, N, T, F, U, G, G * U, rnn_cache_width(cell, U), act, ract, go_backwards, mask};
+  const Seq q{cell, N, T, F, U, G, G * U, rnn_cache_width(cell, U), act, ract, go_backwards, mask, rmask};
   // 1. Input projection of every (n, t) row at once, bias in the GEMM epilogue. Few features
   // (univariate series): each thread projects its own rows with the small kernel instead,
   // inside the time-loop region (a K = 1 GEMM is all packing overhead).
@@ -653,7 +660,12 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
       float* hp_out = B.hprev + (n * T + t) * U;
-      for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j];  // inline: a memcpy call per row costs more
+      if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
+        const float* rm = q.rmask + n * U;
+        for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
+      } else {
+        for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j];  // inline: a memcpy call per row costs more
+      }
       float* gx = B.dgx + (n * T + t) * GU;
       float* gh = B.dgh + (n * T + t) * GU;
       const float* z = cache + (n * T + t) * CW;
@@ -773,6 +785,9 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* dn = dhn.data() + i * U;
       if (q.masked(r0 + i, t)) {
         std::memcpy(dn, dh.data() + i * U, sizeof(float) * U);  // state carried through
+      } else if (q.rmask) {
+        const float* rm = q.rmask + (r0 + i) * U;
+        for (int64_t j = 0; j < U; ++j) dn[j] *= rm[j];
       } else if (q.cell == Cell::gru || q.cell == Cell::gru_reset_before) {
         const float* dir = direct.data() + i * U;
         for (int64_t j = 0; j < U; ++j) dn[j] += dir[j];
@@ -790,7 +805,8 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
 void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float* dbias,
                   float* dh0, float* dc0, const float* dhs, const float* dc_last,
                   const float* inp, const float* weight, const float* rweight, const float* h0,
-                  const float* c0, const uint8_t* mask, const float* hs, const float* cs,
+                  const float* c0, const uint8_t* mask, const float* rmask, const float* hs,
+                  const float* cs,
                   const float* cache, int64_t N, int64_t T, int64_t F, int64_t U, Act act,
                   Act ract, bool go_backwards) {
   const int64_t G = rnn_gates(cell), GU = G * U;
@@ -800,7 +816,7 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
     if (dc0) std::fill(dc0, dc0 + std::max<int64_t>(0, N * U), 0.0f);
     return;
   }
-  const Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask};
+  const Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask, rmask};
   // Why thread_local: reuse the big buffers across calls (no malloc once warm), and stay
   // safe when several Python threads call in without the GIL.
   thread_local std::vector<float> dgx, dgh, hprev, rt;

@@ -10,6 +10,7 @@
 //   bias: SimpleRNN (U), LSTM (4U), GRU reset_after (2, 3U) [input row, recurrent row],
 //         GRU reset_before (3U); null without bias
 //   h0, c0 (N, U) initial states or null (zeros)       mask (N, T) uint8 by input time, or null
+//   rmask (N, U) recurrent dropout (SimpleRNN, LSTM): the product uses (h ⊙ rmask)·R, or null
 //   hs (N, T, U)   state h after step s (processing order = Keras return_sequences order)
 //   cs (N, T, U)   LSTM cell state c after step s (null for the other cells)
 //   cache (N, T, CW) by input time t, what backward needs:
@@ -32,8 +33,8 @@ int64_t rnn_cache_width(Cell cell, int64_t U);
 // fused gate pass, batch rows split across threads (rows are independent through time).
 void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp,
                  const float* weight, const float* rweight, const float* bias, const float* h0,
-                 const float* c0, const uint8_t* mask, int64_t N, int64_t T, int64_t F,
-                 int64_t U, Act act, Act ract, bool go_backwards);
+                 const float* c0, const uint8_t* mask, const float* rmask, int64_t N, int64_t T,
+                 int64_t F, int64_t U, Act act, Act ract, bool go_backwards);
 
 // Backward through time. dhs (N, T, U) = ∂L/∂hs; dc_last (N, U) = ∂L/∂c_T or null (LSTM).
 // Accumulates dweight (F, GU), drweight (U, GU), dbias (as bias) after the time loop as
@@ -41,7 +42,8 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
 void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float* dbias,
                   float* dh0, float* dc0, const float* dhs, const float* dc_last,
                   const float* inp, const float* weight, const float* rweight, const float* h0,
-                  const float* c0, const uint8_t* mask, const float* hs, const float* cs,
+                  const float* c0, const uint8_t* mask, const float* rmask, const float* hs,
+                  const float* cs,
                   const float* cache, int64_t N, int64_t T, int64_t F, int64_t U, Act act,
                   Act ract, bool go_backwards);
 

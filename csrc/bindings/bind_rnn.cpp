@@ -81,6 +81,16 @@ struct Dims {
   int64_t N, T, F, U, GU, CW;
 };
 
+// Recurrent dropout mask (N, U), SimpleRNN and LSTM only.
+const float* rmask_ptr(const py::array& rm, const Dims& d) {
+  if (!rm) return nullptr;
+  if (d.cell != Cell::simple_rnn && d.cell != Cell::lstm)
+    throw py::value_error("rnn: a recurrent dropout mask is supported for SimpleRNN and LSTM only");
+  const float* p = in_ptr(rm, "rmask", -1);
+  need_shape(rm, "rmask", {d.N, d.U});
+  return p;
+}
+
 Dims dims(int cell_id, const py::array& inp, const py::array& kernel, const py::array& rkernel) {
   const Cell cell = to_cell(cell_id);
   require_f32(inp, "inp", 3);
@@ -96,8 +106,8 @@ Dims dims(int cell_id, const py::array& inp, const py::array& kernel, const py::
 
 void rnn_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel,
                  py::object bias_o, py::object h0_o, py::object c0_o, py::object mask_o,
-                 py::array hs, py::object cs_o, py::array cache, int act, int ract,
-                 bool go_backwards) {
+                 py::object rmask_o, py::array hs, py::object cs_o, py::array cache, int act,
+                 int ract, bool go_backwards) {
   const Dims d = dims(cell_id, inp, kernel, rkernel);
   const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
   py::array bias = opt(bias_o, "bias"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
@@ -112,24 +122,27 @@ void rnn_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel
   const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
   const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
   const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  py::array rmask = opt(rmask_o, "rmask");
+  const float* prm = rmask_ptr(rmask, d);
   float* phs = out_opt(hs, "hs", {d.N, d.T, d.U});
   float* pcs = out_opt(cs, "cs", {d.N, d.T, d.U});
   float* pcache = out_opt(cache, "cache", {d.N, d.T, d.CW});
   for (py::array* o : {&hs, &cs, &cache}) {
     if (!*o) continue;
-    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0})
+    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0, &rmask})
       if (*i) require_disjoint(*o, *i, "rnn_forward");
   }
   require_disjoint(hs, cache, "rnn_forward");
   if (cs) require_disjoint(cs, cache, "rnn_forward"), require_disjoint(cs, hs, "rnn_forward");
   py::gil_scoped_release release;
-  baeum::rnn_forward(d.cell, phs, pcs, pcache, x, w, r, b, ph0, pc0, m, d.N, d.T, d.F, d.U, a, ra,
-                     go_backwards);
+  baeum::rnn_forward(d.cell, phs, pcs, pcache, x, w, r, b, ph0, pc0, m, prm, d.N, d.T, d.F, d.U, a,
+                     ra, go_backwards);
 }
 
 void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array inp,
                   py::array kernel, py::array rkernel, py::object h0_o, py::object c0_o,
-                  py::object mask_o, py::array hs, py::object cs_o, py::array cache,
+                  py::object mask_o, py::object rmask_o, py::array hs, py::object cs_o,
+                  py::array cache,
                   py::array dkernel, py::array drkernel, py::object dbias_o, py::object dinp_o,
                   py::object dh0_o, py::object dc0_o, int act, int ract, bool go_backwards) {
   const Dims d = dims(cell_id, inp, kernel, rkernel);
@@ -149,6 +162,8 @@ void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array in
   const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
   const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
   const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  py::array rmask = opt(rmask_o, "rmask");
+  const float* prm = rmask_ptr(rmask, d);
   const float* phs = in_opt(hs, "hs", {d.N, d.T, d.U});
   const float* pcs = in_opt(cs, "cs", {d.N, d.T, d.U});
   const float* pcache = in_opt(cache, "cache", {d.N, d.T, d.CW});
@@ -159,7 +174,8 @@ void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array in
   float* pdh0 = out_opt(dh0, "dh0", {d.N, d.U});
   float* pdc0 = out_opt(dc0, "dc0", {d.N, d.U});
   const py::array* outs[] = {&dkernel, &drkernel, &dbias, &dinp, &dh0, &dc0};
-  const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0, &c0, &hs, &cs, &cache};
+  const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0, &c0, &hs, &cs, &cache,
+                            &rmask};
   for (const py::array* o : outs) {
     if (!*o) continue;
     for (const py::array* i : ins)
@@ -169,7 +185,7 @@ void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array in
   }
   py::gil_scoped_release release;
   baeum::rnn_backward(d.cell, pdx, pdk, pdr, pdb, pdh0, pdc0, pdhs, pdcl, x, w, r, ph0, pc0, m,
-                      phs, pcs, pcache, d.N, d.T, d.F, d.U, a, ra, go_backwards);
+                      prm, phs, pcs, pcache, d.N, d.T, d.F, d.U, a, ra, go_backwards);
 }
 
 }  // namespace
@@ -177,11 +193,12 @@ void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array in
 void bind_rnn(py::module_& m) {
   m.def("rnn_forward", &rnn_forward, py::arg("cell"), py::arg("inp"), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias"), py::arg("h0"), py::arg("c0"),
-        py::arg("mask"), py::arg("hs"), py::arg("cs"), py::arg("cache"), py::arg("act"),
-        py::arg("ract"), py::arg("go_backwards"));
+        py::arg("mask"), py::arg("rmask"), py::arg("hs"), py::arg("cs"), py::arg("cache"),
+        py::arg("act"), py::arg("ract"), py::arg("go_backwards"));
   m.def("rnn_backward", &rnn_backward, py::arg("cell"), py::arg("dhs"), py::arg("dc_last"),
         py::arg("inp"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("h0"),
-        py::arg("c0"), py::arg("mask"), py::arg("hs"), py::arg("cs"), py::arg("cache"),
+        py::arg("c0"), py::arg("mask"), py::arg("rmask"), py::arg("hs"), py::arg("cs"),
+        py::arg("cache"),
         py::arg("dkernel"), py::arg("drecurrent_kernel"), py::arg("dbias"), py::arg("dinp"),
         py::arg("dh0"), py::arg("dc0"), py::arg("act"), py::arg("ract"),
         py::arg("go_backwards"));

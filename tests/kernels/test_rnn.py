@@ -94,6 +94,26 @@ def test_rnn_vs_reference(cell, shape, rng):
     _compare(cell, p, rng)
 
 
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm"])
+@pytest.mark.parametrize("extra", [{}, {"go_backwards": True, "activation": "relu"}])
+def test_recurrent_dropout_mask_vs_reference(cell, extra, rng):
+    p = _problem(rng, cell, 9, 5, 3, 11)
+    rm = (rng.random((9, 11)) > 0.3) / np.float32(0.7)
+    mask = rng.random((9, 5)) > 0.2
+    _compare(cell, p, rng, recurrent_mask=rm.astype(np.float32), mask=mask, **extra)
+    with pytest.raises(ValueError, match="recurrent_mask has shape"):
+        _forward(ops, cell, p, recurrent_mask=rm[:, :3])
+
+
+def test_recurrent_mask_refused_for_gru(rng):
+    p = _problem(rng, "gru", 2, 3, 2, 4)
+    from baeum import _core
+    with pytest.raises(ValueError, match="SimpleRNN and LSTM only"):
+        _core.rnn_forward(2, p["inp"], p["kernel"], p["recurrent_kernel"], p["bias"], None, None, None,
+                          np.ones((2, 4), np.float32), np.empty((2, 3, 4), np.float32), None,
+                          np.empty((2, 3, 16), np.float32), 3, 2, False)
+
+
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("variant", ["go_backwards", "no_bias_no_states", "mask", "activations"])
 def test_rnn_variants_vs_reference(cell, variant, rng):
@@ -167,10 +187,10 @@ def test_errors(rng):
     from baeum import _core
     hs = np.empty((2, 3, 5), np.float32)
     with pytest.raises(ValueError, match="cache has shape"):
-        _core.rnn_forward(1, p["inp"], k, r, b, None, None, None, hs, np.empty_like(hs),
+        _core.rnn_forward(1, p["inp"], k, r, b, None, None, None, None, hs, np.empty_like(hs),
                           np.empty((2, 3, 20), np.float32), 3, 2, False)
     with pytest.raises(ValueError, match="T = 0"):
-        _core.rnn_forward(1, np.zeros((2, 0, 4), np.float32), k, r, b, None, None, None,
+        _core.rnn_forward(1, np.zeros((2, 0, 4), np.float32), k, r, b, None, None, None, None,
                           np.empty((2, 0, 5), np.float32), np.empty((2, 0, 5), np.float32),
                           np.empty((2, 0, 25), np.float32), 3, 2, False)
 

@@ -216,6 +216,39 @@ def test_dropout_mask_fixed_across_timesteps(rng):
     assert (dx.transpose(0, 2, 1)[~dropped] != 0).all()
 
 
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM])
+def test_recurrent_dropout_training_gradients(cls, rng):
+    """Keras recurrent dropout: one (N, U) mask on h_{t−1} in the recurrent product for the
+    whole sequence, training only. Backward vs finite differences with the masks held fixed."""
+    layer = cls(4, dropout=0.3, recurrent_dropout=0.4, return_sequences=True, seed=5)
+    x = rng.standard_normal((3, 5, 2)).astype(np.float32)
+    y_inf = layer(x)
+    np.testing.assert_array_equal(layer(x), y_inf)
+    for v in layer.weights:
+        v.assign(rng.uniform(-0.6, 0.6, v.shape))
+
+    class Fixed:  # the same dropout masks on every call: reseed before each forward
+        weights = layer.weights
+
+        @staticmethod
+        def forward(xx, c, training):
+            layer._rng = np.random.default_rng(11)
+            return layer.forward(xx, c, True)
+
+    ctx = {}
+    y = Fixed.forward(x, ctx, True)
+    assert ctx["rmask"] is not None and (ctx["rmask"] == 0).any()
+    assert not np.allclose(y, layer(x))
+    r = rng.standard_normal(y.shape).astype(np.float32)
+    for v in layer.weights:
+        v.grad[...] = 0
+    dx = layer.backward(r, ctx)
+    want = numeric_grads(Fixed, x, r)
+    np.testing.assert_allclose(dx, want[0], atol=2e-2, rtol=2e-2)
+    for v, g in zip(layer.weights, want[1:]):
+        np.testing.assert_allclose(v.grad, g, atol=2e-2, rtol=2e-2, err_msg=v.name)
+
+
 def test_errors():
     with pytest.raises(ValueError, match=r"\(samples, timesteps, features\).*x\[\.\.\., None\]"):
         LSTM(3)(np.zeros((4, 10), np.float32))
@@ -225,7 +258,7 @@ def test_errors():
     with pytest.raises(ValueError, match="0 timesteps"):
         GRU(3)(np.zeros((4, 0, 1), np.float32))
     with pytest.raises(NotImplementedError, match="recurrent_dropout"):
-        LSTM(3, recurrent_dropout=0.2)
+        GRU(3, recurrent_dropout=0.2)
     with pytest.raises(NotImplementedError, match="softplus"):
         GRU(3, activation="softplus")
     with pytest.raises(TypeError, match="recurrent_activation"):

@@ -47,6 +47,8 @@ CASES = [
     ("gru", {"go_backwards": True, "activation": "relu"}),
     ("gru_rb", {}),
     ("gru_rb", {"go_backwards": True}),
+    ("simple_rnn", {"recurrent_mask": "drop"}),
+    ("lstm", {"recurrent_mask": "drop", "go_backwards": True}),
 ]
 
 
@@ -54,6 +56,8 @@ CASES = [
 @pytest.mark.parametrize("cell,opts", CASES)
 def test_rnn_backward_vs_fd(cell, opts, masked, rng):
     p = _problem(rng, cell)
+    if opts.get("recurrent_mask") == "drop":  # recurrent dropout: a fixed (N, U) mask
+        opts = dict(opts, recurrent_mask=(rng.random((N, U)) > 0.4) / 0.6)
     if masked:
         mask = rng.random((N, T)) > 0.4
         mask[0, :] = False  # one sequence fully masked: its state passes straight through

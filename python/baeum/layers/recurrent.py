@@ -47,11 +47,6 @@ class _RNN(Layer):
         for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
             if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
                 raise ValueError(f"{kind} {self.name!r}: {name} must be a number in [0, 1], received {rate!r}.")
-        if recurrent_dropout:
-            raise NotImplementedError(
-                f"{kind} {self.name!r}: recurrent_dropout={recurrent_dropout} is not implemented in "
-                "baeum's fused recurrent kernels yet. Fix: use recurrent_dropout=0 (dropout= on the "
-                "inputs is supported), or a Dropout layer between recurrent layers.")
         from baeum import initializers, regularizers
 
         self.units = int(units)
@@ -204,7 +199,7 @@ class _RNN(Layer):
 
     reset_state = reset_states
 
-    def _run(self, x, init, mask, go):
+    def _run(self, x, init, mask, rmask):
         raise NotImplementedError
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
@@ -230,14 +225,17 @@ class _RNN(Layer):
                                  f"expected (samples, timesteps) = ({n}, {t}).")
             if mask.all():
                 mask = None
-        dmask = None
+        dmask = rmask = None
         xin = x
-        if training and self.dropout > 0.0:
+        if training and self.dropout > 0.0:  # one (N, F) mask for every timestep (Keras)
             xin, dmask = ops.dropout_forward(x, self.dropout, self._next_seed(), noise_shape=(n, 1, f))
-        hs, cs, cache = self._run(xin, init, mask)
+        if training and self.recurrent_dropout > 0.0:  # one (N, U) mask on h_{t−1} in the product
+            _, rmask = ops.dropout_forward(np.ones((n, self.units), np.float32), self.recurrent_dropout,
+                                           self._next_seed())
+        hs, cs, cache = self._run(xin, init, mask, rmask)
         # ctx["mask"] belongs to the executor's mask protocol; the layer keeps its own copy.
-        ctx.update(x=xin, init=init, from_inputs=from_inputs, rnn_mask=mask, dmask=dmask, hs=hs, cs=cs,
-                   cache=cache, n_states=len(states))
+        ctx.update(x=xin, init=init, from_inputs=from_inputs, rnn_mask=mask, dmask=dmask, rmask=rmask,
+                   hs=hs, cs=cs, cache=cache, n_states=len(states))
         if mask is None:
             y = hs if self.return_sequences else hs[:, -1]
         else:
@@ -360,18 +358,18 @@ class SimpleRNN(_RNN):
             raise TypeError("SimpleRNN: unexpected keyword argument 'recurrent_activation'.")
         super().__init__(units, activation=activation, **kwargs)
 
-    def _run(self, x, init, mask):
+    def _run(self, x, init, mask, rmask):
         hs, cache = ops.simple_rnn_forward(x, self.kernel.value, self.recurrent_kernel.value,
                                            None if self.bias is None else self.bias.value, init[0],
                                            mask=mask, activation=self.activation,
-                                           go_backwards=self.go_backwards)
+                                           go_backwards=self.go_backwards, recurrent_mask=rmask)
         return hs, None, cache
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
         ops.simple_rnn_backward(dhs, ctx["x"], self.kernel.value, self.recurrent_kernel.value,
                                 ctx["init"][0], ctx["hs"], ctx["cache"], mask=ctx["rnn_mask"],
                                 activation=self.activation, go_backwards=self.go_backwards,
-                                dinp=dinp, dh0=dh0, **self._grads())
+                                recurrent_mask=ctx["rmask"], dinp=dinp, dh0=dh0, **self._grads())
 
 
 class _UnitForgetBias:
@@ -406,19 +404,20 @@ class LSTM(_RNN):
             return _UnitForgetBias(self.bias_initializer, self.units)
         return self.bias_initializer
 
-    def _run(self, x, init, mask):
+    def _run(self, x, init, mask, rmask):
         return ops.lstm_forward(x, self.kernel.value, self.recurrent_kernel.value,
                                 None if self.bias is None else self.bias.value, init[0], init[1],
                                 mask=mask, activation=self.activation,
                                 recurrent_activation=self.recurrent_activation,
-                                go_backwards=self.go_backwards)
+                                go_backwards=self.go_backwards, recurrent_mask=rmask)
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
         ops.lstm_backward(dhs, ctx["x"], self.kernel.value, self.recurrent_kernel.value,
                           ctx["init"][0], ctx["init"][1], ctx["hs"], ctx["cs"], ctx["cache"],
                           dc_last=dc_last, mask=ctx["rnn_mask"], activation=self.activation,
                           recurrent_activation=self.recurrent_activation,
-                          go_backwards=self.go_backwards, dinp=dinp, dh0=dh0, dc0=dc0, **self._grads())
+                          go_backwards=self.go_backwards, recurrent_mask=ctx["rmask"], dinp=dinp, dh0=dh0,
+                          dc0=dc0, **self._grads())
 
     def get_config(self):
         config = super().get_config()
@@ -438,13 +437,18 @@ class GRU(_RNN):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
                  use_cudnn="auto", **kwargs):
         super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, **kwargs)
+        if self.recurrent_dropout:
+            raise NotImplementedError(
+                f"GRU {self.name!r}: recurrent_dropout={self.recurrent_dropout} is not implemented for "
+                "GRU in baeum yet (SimpleRNN and LSTM support it). Fix: use recurrent_dropout=0 "
+                "(dropout= on the inputs is supported), or an LSTM.")
         self.reset_after = bool(reset_after)
         self.use_cudnn = use_cudnn  # accepted for Keras compatibility (CPU only)
 
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def _run(self, x, init, mask):
+    def _run(self, x, init, mask, rmask):
         hs, cache = ops.gru_forward(x, self.kernel.value, self.recurrent_kernel.value,
                                     None if self.bias is None else self.bias.value, init[0], mask=mask,
                                     activation=self.activation,

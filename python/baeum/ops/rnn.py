@@ -85,8 +85,17 @@ def _mask(mask, n, t, op):
     return m
 
 
+def _rmask(rm, n, u, op):
+    if rm is None:
+        return None
+    rm = _as_input(rm, "recurrent_mask", op)
+    if rm.shape != (n, u):
+        raise ValueError(f"{op}: recurrent_mask has shape {rm.shape}, expected (batch, units) = ({n}, {u}).")
+    return rm
+
+
 def _forward(cell, inp, kernel, recurrent_kernel, bias, h0, c0, mask, activation,
-             recurrent_activation, go_backwards, op):
+             recurrent_activation, go_backwards, op, rmask=None):
     x = _seq(inp, op)
     n, t, f = x.shape
     k, r, b, u = _weights(cell, kernel, recurrent_kernel, bias, f, op)
@@ -95,17 +104,18 @@ def _forward(cell, inp, kernel, recurrent_kernel, bias, h0, c0, mask, activation
     h0 = _state(h0, "h0", n, u, op)
     c0 = _state(c0, "c0", n, u, op)
     m = _mask(mask, n, t, op)
+    rm = _rmask(rmask, n, u, op)
     hs = np.empty((n, t, u), np.float32)
     cs = np.empty((n, t, u), np.float32) if cell == "lstm" else None
     cache = np.empty((n, t, _CACHE[cell] * u), np.float32)
-    _core.rnn_forward(_CELL[cell], x, k, r, b, h0, c0, m, hs, cs, cache, act, ract,
+    _core.rnn_forward(_CELL[cell], x, k, r, b, h0, c0, m, rm, hs, cs, cache, act, ract,
                       bool(go_backwards))
     return hs, cs, cache
 
 
 def _backward(cell, dhs, dc_last, inp, kernel, recurrent_kernel, h0, c0, hs, cs, cache, mask,
               activation, recurrent_activation, go_backwards, dkernel, drecurrent_kernel, dbias,
-              dinp, dh0, dc0, op):
+              dinp, dh0, dc0, op, rmask=None):
     x = _seq(inp, op)
     n, t, f = x.shape
     k, r, _, u = _weights(cell, kernel, recurrent_kernel, None, f, op)
@@ -117,6 +127,7 @@ def _backward(cell, dhs, dc_last, inp, kernel, recurrent_kernel, h0, c0, hs, cs,
     h0, c0 = _state(h0, "h0", n, u, op), _state(c0, "c0", n, u, op)
     dc_last = _state(dc_last, "dc_last", n, u, op)
     m = _mask(mask, n, t, op)
+    rm = _rmask(rmask, n, u, op)
     g = _GATES[cell]
     _buffer(dkernel, (f, g * u), op, "dkernel")
     _buffer(drecurrent_kernel, (u, g * u), op, "drecurrent_kernel")
@@ -125,45 +136,48 @@ def _backward(cell, dhs, dc_last, inp, kernel, recurrent_kernel, h0, c0, hs, cs,
     for buf, name, shape in ((dinp, "dinp", (n, t, f)), (dh0, "dh0", (n, u)), (dc0, "dc0", (n, u))):
         if buf is not None:
             _buffer(buf, shape, op, name)
-    _core.rnn_backward(_CELL[cell], dhs, dc_last, x, k, r, h0, c0, m, hs, cs, cache, dkernel,
+    _core.rnn_backward(_CELL[cell], dhs, dc_last, x, k, r, h0, c0, m, rm, hs, cs, cache, dkernel,
                        drecurrent_kernel, dbias, dinp, dh0, dc0, act, ract, bool(go_backwards))
 
 
 def simple_rnn_forward(inp, kernel, recurrent_kernel, bias, h0=None, *, mask=None,
-                       activation="tanh", go_backwards=False):
-    """h_s = act(x_t·W + b + h_{s−1}·U) for every step. Returns (hs, cache)."""
+                       activation="tanh", go_backwards=False, recurrent_mask=None):
+    """h_s = act(x_t·W + b + (h_{s−1}⊙recurrent_mask)·U) for every step (recurrent_mask (N, U):
+    Keras recurrent dropout, fixed for the sequence; None = no dropout). Returns (hs, cache)."""
     hs, _, cache = _forward("simple_rnn", inp, kernel, recurrent_kernel, bias, h0, None, mask,
-                            activation, "linear", go_backwards, "simple_rnn_forward")
+                            activation, "linear", go_backwards, "simple_rnn_forward", recurrent_mask)
     return hs, cache
 
 
 def simple_rnn_backward(dhs, inp, kernel, recurrent_kernel, h0, hs, cache, *, mask=None,
-                        activation="tanh", go_backwards=False, dkernel, drecurrent_kernel,
-                        dbias, dinp=None, dh0=None):
+                        activation="tanh", go_backwards=False, recurrent_mask=None, dkernel,
+                        drecurrent_kernel, dbias, dinp=None, dh0=None):
     """BPTT. Accumulates dkernel, drecurrent_kernel, dbias (None without bias); overwrites
     dinp (N, T, F) and dh0 (N, U) when given. Returns (dinp, dh0)."""
     _backward("simple_rnn", dhs, None, inp, kernel, recurrent_kernel, h0, None, hs, None, cache,
               mask, activation, "linear", go_backwards, dkernel, drecurrent_kernel, dbias, dinp,
-              dh0, None, "simple_rnn_backward")
+              dh0, None, "simple_rnn_backward", recurrent_mask)
     return dinp, dh0
 
 
 def lstm_forward(inp, kernel, recurrent_kernel, bias, h0=None, c0=None, *, mask=None,
-                 activation="tanh", recurrent_activation="sigmoid", go_backwards=False):
-    """Keras LSTM over the sequence (gate blocks i, f, c, o). Returns (hs, cs, cache)."""
+                 activation="tanh", recurrent_activation="sigmoid", go_backwards=False,
+                 recurrent_mask=None):
+    """Keras LSTM over the sequence (gate blocks i, f, c, o); recurrent_mask (N, U) multiplies
+    h_{s−1} in the recurrent product only (Keras recurrent dropout). Returns (hs, cs, cache)."""
     return _forward("lstm", inp, kernel, recurrent_kernel, bias, h0, c0, mask, activation,
-                    recurrent_activation, go_backwards, "lstm_forward")
+                    recurrent_activation, go_backwards, "lstm_forward", recurrent_mask)
 
 
 def lstm_backward(dhs, inp, kernel, recurrent_kernel, h0, c0, hs, cs, cache, *, dc_last=None,
                   mask=None, activation="tanh", recurrent_activation="sigmoid",
-                  go_backwards=False, dkernel, drecurrent_kernel, dbias, dinp=None, dh0=None,
-                  dc0=None):
+                  go_backwards=False, recurrent_mask=None, dkernel, drecurrent_kernel, dbias,
+                  dinp=None, dh0=None, dc0=None):
     """BPTT through the LSTM; dc_last = ∂L/∂c_T (or None). Weight gradients accumulated;
     dinp, dh0, dc0 overwritten when given. Returns (dinp, dh0, dc0)."""
     _backward("lstm", dhs, dc_last, inp, kernel, recurrent_kernel, h0, c0, hs, cs, cache, mask,
               activation, recurrent_activation, go_backwards, dkernel, drecurrent_kernel, dbias,
-              dinp, dh0, dc0, "lstm_backward")
+              dinp, dh0, dc0, "lstm_backward", recurrent_mask)
     return dinp, dh0, dc0
 
 

@@ -57,16 +57,21 @@ def _accumulate(buf, value):
 
 # ---- SimpleRNN ---------------------------------------------------------------------------
 
+def _rm(recurrent_mask, n, u):
+    return np.ones((n, u)) if recurrent_mask is None else _f64(recurrent_mask)
+
+
 def simple_rnn_forward(inp, kernel, recurrent_kernel, bias, h0=None, *, mask=None,
-                       activation="tanh", go_backwards=False):
-    """h_s = act(x_t·W + b + h_{s−1}·U). Returns (hs, cache)."""
+                       activation="tanh", go_backwards=False, recurrent_mask=None):
+    """h_s = act(x_t·W + b + (h_{s−1}⊙recurrent_mask)·U). Returns (hs, cache)."""
     f, _ = _act(activation)
     x, w, r, h, keep, n, T, u = _setup(inp, kernel, recurrent_kernel, h0, mask)
     b = np.zeros(u) if bias is None else _f64(bias)
+    rm = _rm(recurrent_mask, n, u)
     hs, cache = np.zeros((n, T, u)), np.zeros((n, T, u))
     for s in range(T):
         t = T - 1 - s if go_backwards else s
-        ht = f(x[:, t] @ w + b + h @ r)
+        ht = f(x[:, t] @ w + b + (h * rm) @ r)
         cache[:, t] = ht
         h = np.where(keep[:, t, None], ht, h)
         hs[:, s] = h
@@ -74,8 +79,8 @@ def simple_rnn_forward(inp, kernel, recurrent_kernel, bias, h0=None, *, mask=Non
 
 
 def simple_rnn_backward(dhs, inp, kernel, recurrent_kernel, h0, hs, cache, *, mask=None,
-                        activation="tanh", go_backwards=False, dkernel, drecurrent_kernel,
-                        dbias, dinp=None, dh0=None):
+                        activation="tanh", go_backwards=False, recurrent_mask=None, dkernel,
+                        drecurrent_kernel, dbias, dinp=None, dh0=None):
     """BPTT: dz = dh·act'(z); dh_{s−1} = dz·Uᵀ (or dh where masked). Weight gradients are
     accumulated (+=), dinp / dh0 overwritten. Returns (dinp, dh0)."""
     _, df = _act(activation)
@@ -84,6 +89,7 @@ def simple_rnn_backward(dhs, inp, kernel, recurrent_kernel, h0, hs, cache, *, ma
     hs, dhs = _f64(hs), _f64(dhs)
     dx = np.zeros_like(x)
     dw, dr, db = np.zeros_like(w), np.zeros_like(r), np.zeros(u)
+    rm = _rm(recurrent_mask, n, u)
     dh = np.zeros((n, u))
     for s in reversed(range(T)):
         t = T - 1 - s if go_backwards else s
@@ -94,9 +100,9 @@ def simple_rnn_backward(dhs, inp, kernel, recurrent_kernel, h0, hs, cache, *, ma
         dz = np.where(k, d * df(ht), 0.0)
         dx[:, t] = dz @ w.T
         dw += x[:, t].T @ dz
-        dr += hprev.T @ dz
+        dr += (hprev * rm).T @ dz
         db += dz.sum(0)
-        dh = np.where(k, dz @ r.T, d)
+        dh = np.where(k, (dz @ r.T) * rm, d)
     _accumulate(dkernel, dw)
     _accumulate(drecurrent_kernel, dr)
     _accumulate(dbias, db)
@@ -109,9 +115,9 @@ def simple_rnn_backward(dhs, inp, kernel, recurrent_kernel, h0, hs, cache, *, ma
 
 # ---- LSTM --------------------------------------------------------------------------------
 
-def _lstm_step(x_t, hprev, cprev, w, r, b, f, g):
+def _lstm_step(x_t, hprev, cprev, w, r, b, f, g, rm):
     u = hprev.shape[1]
-    z = x_t @ w + b + hprev @ r
+    z = x_t @ w + b + (hprev * rm) @ r
     i, fg, gg, o = g(z[:, :u]), g(z[:, u:2 * u]), f(z[:, 2 * u:3 * u]), g(z[:, 3 * u:])
     c = fg * cprev + i * gg
     tc = f(c)
@@ -119,7 +125,8 @@ def _lstm_step(x_t, hprev, cprev, w, r, b, f, g):
 
 
 def lstm_forward(inp, kernel, recurrent_kernel, bias, h0=None, c0=None, *, mask=None,
-                 activation="tanh", recurrent_activation="sigmoid", go_backwards=False):
+                 activation="tanh", recurrent_activation="sigmoid", go_backwards=False,
+                 recurrent_mask=None):
     """Keras LSTM: z = x_t·W + h_{s−1}·U + b in blocks [i f c o]; i,f,o = ract, g = act;
     c_s = f⊙c_{s−1} + i⊙g; h_s = o⊙act(c_s). Returns (hs, cs, cache)."""
     f, _ = _act(activation)
@@ -127,10 +134,11 @@ def lstm_forward(inp, kernel, recurrent_kernel, bias, h0=None, c0=None, *, mask=
     x, w, r, h, keep, n, T, u = _setup(inp, kernel, recurrent_kernel, h0, mask)
     c = np.zeros((n, u)) if c0 is None else _f64(c0).copy()
     b = np.zeros(4 * u) if bias is None else _f64(bias)
+    rm = _rm(recurrent_mask, n, u)  # Keras recurrent dropout: h_{s−1} only in the product
     hs, cs, cache = np.zeros((n, T, u)), np.zeros((n, T, u)), np.zeros((n, T, 5 * u))
     for s in range(T):
         t = T - 1 - s if go_backwards else s
-        i, fg, gg, o, cn, tc, hn = _lstm_step(x[:, t], h, c, w, r, b, f, g)
+        i, fg, gg, o, cn, tc, hn = _lstm_step(x[:, t], h, c, w, r, b, f, g, rm)
         cache[:, t] = np.concatenate([i, fg, gg, o, tc], axis=1)
         k = keep[:, t, None]
         h, c = np.where(k, hn, h), np.where(k, cn, c)
@@ -140,8 +148,8 @@ def lstm_forward(inp, kernel, recurrent_kernel, bias, h0=None, c0=None, *, mask=
 
 def lstm_backward(dhs, inp, kernel, recurrent_kernel, h0, c0, hs, cs, cache, *, dc_last=None,
                   mask=None, activation="tanh", recurrent_activation="sigmoid",
-                  go_backwards=False, dkernel, drecurrent_kernel, dbias, dinp=None, dh0=None,
-                  dc0=None):
+                  go_backwards=False, recurrent_mask=None, dkernel, drecurrent_kernel, dbias,
+                  dinp=None, dh0=None, dc0=None):
     """BPTT through the LSTM (docs/rnn.md). dc_last = ∂L/∂c after the last step (or None).
     Weight gradients accumulated; dinp, dh0, dc0 overwritten. Returns (dinp, dh0, dc0)."""
     _, df = _act(activation)
@@ -152,6 +160,7 @@ def lstm_backward(dhs, inp, kernel, recurrent_kernel, h0, c0, hs, cs, cache, *, 
     hs, cs, dhs = _f64(hs), _f64(cs), _f64(dhs)
     dx = np.zeros_like(x)
     dw, dr, db = np.zeros_like(w), np.zeros_like(r), np.zeros(4 * u)
+    rm = _rm(recurrent_mask, n, u)
     dh = np.zeros((n, u))
     dc = np.zeros((n, u)) if dc_last is None else _f64(dc_last).copy()
     for s in reversed(range(T)):
@@ -167,9 +176,9 @@ def lstm_backward(dhs, inp, kernel, recurrent_kernel, h0, c0, hs, cs, cache, *, 
         dz = np.where(k, dz, 0.0)
         dx[:, t] = dz @ w.T
         dw += x[:, t].T @ dz
-        dr += hprev.T @ dz
+        dr += (hprev * rm).T @ dz
         db += dz.sum(0)
-        dh = np.where(k, dz @ r.T, d)
+        dh = np.where(k, (dz @ r.T) * rm, d)
         dc = np.where(k, dct * fg, dc)
     _accumulate(dkernel, dw)
     _accumulate(drecurrent_kernel, dr)
