@@ -11,22 +11,26 @@
 //     reset_before:          z, r as above without b_h; ĥ = act(mx_h + (r⊙h)·R_h)
 //     both:                  h_s = z⊙h + (1−z)⊙ĥ
 //   mask[n,t] == 0: row n keeps its state (h_s = h_{s−1}, c_s = c_{s−1}).
+//   rmask (N,U), SimpleRNN/LSTM recurrent dropout: the product uses (h⊙rmask)·R instead of h·R.
 // Backward (BPTT, derivation in docs/rnn.md), with dh = ∂L/∂hs[s] + dh_next:
 //   per step: gate gradients dG (pre-activation), dh_prev = dG·Rᵀ + direct terms
 //   after the loop: dW += Xᵀ·dG_all, dR += H_prevᵀ·dG_all, db += Σ dG, dX = dG_all·Wᵀ.
 //
 // How it is made fast:
-// * the input projection of all N·T rows is one GEMM with the bias in its epilogue (it is
-//   most of the FLOPs when F ≥ U and it is one big well-shaped GEMM instead of T thin ones);
+// * the input projection of all N·T rows is one GEMM with the bias in its epilogue (one big
+//   well-shaped GEMM instead of T thin ones); for F ≤ 64 each thread projects its own rows
+//   with the small kernel instead (at F = 1 a GEMM call is all packing overhead);
 // * batch rows are independent through time, so each thread owns a fixed block of rows for
 //   the whole sequence: one parallel region per call, no barrier per step, and results do
 //   not depend on the thread count (each row is computed by the same code whatever the split);
-// * the per-step recurrent product is a small register-blocked kernel reading R in place
-//   (at batch 32 × 20 units a general GEMM call costs more in packing than the product);
-//   backward uses Rᵀ packed once per sequence so the same kernel serves dh·Rᵀ;
-// * gate nonlinearities and the cell update are one pass per row that also stores what
-//   backward needs (activations, act(c)), so backward never recomputes an exp;
-// * weight gradients are three large GEMMs after the time loop, not T small ones.
+// * the per-step recurrent product is a small register-blocked kernel (4 rows × 16 columns of
+//   vector accumulators) over R packed once per sequence into 16-column panels (sequential
+//   reads; at batch 32 × 20 units a general GEMM call costs more in packing than the product);
+//   backward packs Rᵀ the same way for dh·Rᵀ;
+// * for tanh/sigmoid, gate nonlinearities and the cell update are one pass per row that also
+//   stores what backward needs (activations, act(c)), so backward never recomputes an exp;
+//   the ragged tail (U mod 8) runs through 8-wide scratch so it vectorises too;
+// * weight gradients are a few large GEMMs after the time loop, not T small ones.
 #include "baeum/rnn.h"
 
 #include <algorithm>
