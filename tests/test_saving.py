@@ -66,6 +66,9 @@ LAYER_FACTORIES = {
     "Conv2D": (lambda: L.Conv2D(4, 3, strides=2, padding="same", activation="relu", kernel_regularizer="l2"), IMG),
     "Conv2DTranspose": (lambda: L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="tanh"), IMG),
     "DepthwiseConv2D": (lambda: L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", use_bias=False), IMG),
+    "SimpleRNN": lambda: L.SimpleRNN(5, return_sequences=True),
+    "LSTM": lambda: L.LSTM(5, return_sequences=True, dropout=0.2, seed=3),
+    "GRU": lambda: L.GRU(5, reset_after=False, go_backwards=True),
 }
 NOT_LAYERS = {"Layer", "Variable", "Input", "InputLayer", "KerasTensor",
               # merge layers take several inputs: their round trips are in tests/models/test_functional.py

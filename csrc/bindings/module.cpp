@@ -13,6 +13,7 @@ void bind_optim(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_conv(py::module_& m);
+void bind_rnn(py::module_& m);
 void bind_mlp(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_pool(py::module_& m);
@@ -33,6 +34,7 @@ PYBIND11_MODULE(_core, m) {
   bind_losses(m);
   bind_elementwise(m);
   bind_conv(m);
+  bind_rnn(m);
   bind_mlp(m);
   bind_sampling(m);
   bind_pool(m);

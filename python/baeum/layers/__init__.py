@@ -5,6 +5,7 @@ from baeum.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minim
                                   average, concatenate, dot, maximum, minimum, multiply, subtract)
 from baeum.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose, DepthwiseConv2D
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
+from baeum.layers.recurrent import GRU, LSTM, SimpleRNN
 from baeum.layers.preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
                                        RandomRotation, RandomTranslation, RandomZoom, Rescaling)
 from baeum.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
@@ -19,6 +20,7 @@ __all__ = [
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D",
+    "SimpleRNN", "LSTM", "GRU",
     "Rescaling", "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
     "RandomCrop", "RandomContrast", "RandomBrightness",
     "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",

@@ -46,6 +46,14 @@ from baeum.ops.nn import (
     softmax_backward,
     softmax_forward,
 )
+from baeum.ops.rnn import (
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    simple_rnn_backward,
+    simple_rnn_forward,
+)
 from baeum.ops.pool import (
     max_pool2d_forward,
     max_pool2d_backward,
@@ -74,6 +82,8 @@ __all__ = [
     "optimizer_step", "optimizer_slot_names",
     "im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv1d_forward", "conv1d_backward",
     "conv2d_transpose_forward", "conv2d_transpose_backward", "depthwise_conv2d_forward", "depthwise_conv2d_backward",
+    "simple_rnn_forward", "simple_rnn_backward", "lstm_forward", "lstm_backward",
+    "gru_forward", "gru_backward",
     "sampling_forward", "sampling_backward",
     "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "max_pool1d_forward", "max_pool1d_backward",
     "avg_pool1d_forward", "avg_pool1d_backward", "global_avg_pool_forward", "global_avg_pool_backward", "global_max_pool_forward", "global_max_pool_backward",
