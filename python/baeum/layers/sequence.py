@@ -240,7 +240,7 @@ class _Wrapper(Layer):
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
+        Layer.trainable.fset(self, value)
         for layer in self._sublayers():
             layer.trainable = value
 
