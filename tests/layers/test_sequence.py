@@ -294,6 +294,11 @@ def test_time_distributed_variable_length_and_summary(capsys):
     out = capsys.readouterr().out
     assert "time_distributed" in out and "(None, None, 10)" in out and "210" in out
     assert model.predict(np.zeros((2, 7, 20), np.float32), verbose=0).shape == (2, 7, 10)
+    # targets (N, 7, 10) fit an output declared (None, None, 10)
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 7, 20), np.float32), np.zeros((4, 7, 10), np.float32), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"y has shape \(4, 7, 9\)"):
+        model.fit(np.ones((4, 7, 20), np.float32), np.zeros((4, 7, 9), np.float32), verbose=0)
 
 
 def test_time_distributed_masks():
