@@ -2,10 +2,12 @@
 from baeum.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from baeum.layers.base import Layer, Variable
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
+from baeum.layers.recurrent import GRU, LSTM, SimpleRNN
 from baeum.layers.sequence import Bidirectional, Embedding, Masking, RepeatVector, TimeDistributed
 
 __all__ = [
     "Layer", "Variable", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Dropout",
     "Flatten", "Reshape", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "RReLU",
+    "SimpleRNN", "LSTM", "GRU",
     "Embedding", "Masking", "RepeatVector", "TimeDistributed", "Bidirectional",
 ]

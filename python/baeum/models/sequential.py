@@ -82,6 +82,8 @@ class Sequential(Model):
         got = tuple(x_shape[1:])
         if want is not None and (len(want) != len(got) or any(w not in (None, g) for w, g in zip(want, got))):
             first = self._layers[0]
+            if len(want) != len(got) and hasattr(first, "_rank_message"):  # e.g. 2-D data to an RNN
+                raise ValueError(f"{what}: " + first._rank_message((None,) + got))
             raise ValueError(
                 f"{what}: the model's first layer {first.name!r} ({type(first).__name__}) expects inputs of "
                 f"shape {_fmt_shape((None,) + tuple(want))}, but x has shape {_fmt_shape((None,) + got)}"

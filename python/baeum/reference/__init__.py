@@ -26,6 +26,14 @@ from baeum.reference.nn import (
     softmax_backward,
     softmax_forward,
 )
+from baeum.reference.rnn import (
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    simple_rnn_backward,
+    simple_rnn_forward,
+)
 from baeum.reference.optim import optimizer_slot_names, optimizer_step
 
 __all__ = [
@@ -36,4 +44,6 @@ __all__ = [
     "softmax_forward", "softmax_backward", "bias_add", "bias_grad",
     "sigmoid_binary_crossentropy", "softmax_cross_entropy", "sparse_softmax_cross_entropy",
     "optimizer_step", "optimizer_slot_names",
+    "simple_rnn_forward", "simple_rnn_backward", "lstm_forward", "lstm_backward",
+    "gru_forward", "gru_backward",
 ]

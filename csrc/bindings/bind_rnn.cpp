@@ -1,0 +1,188 @@
+// bind_rnn.cpp — baeum._core.rnn_forward / rnn_backward (SimpleRNN, LSTM, GRU sequences).
+// Every buffer is checked (dtype, contiguity, exact shape from N, T, F, U and the cell)
+// before its pointer is taken; friendly errors are raised earlier by baeum.ops.rnn.
+#include <string>
+#include <vector>
+
+#include "baeum/rnn.h"
+#include "bindings/common.h"
+
+using namespace baeum_bind;
+using baeum::Act;
+using baeum::Cell;
+
+namespace {
+
+Cell to_cell(int id) {
+  if (id < 0 || id > 3) throw py::value_error("rnn: unknown cell id " + std::to_string(id));
+  return static_cast<Cell>(id);
+}
+
+Act rnn_act(int id, const char* what) {
+  if (id < 0 || id >= baeum::kNumActs) throw py::value_error("rnn: unknown activation id");
+  const Act a = static_cast<Act>(id);
+  if (a != Act::linear && a != Act::tanh && a != Act::sigmoid && a != Act::relu &&
+      a != Act::hard_sigmoid)
+    throw py::value_error(std::string("rnn: ") + what + " must be tanh, sigmoid, relu, " +
+                          "hard_sigmoid or linear, got " + baeum::act_name(a));
+  return a;
+}
+
+py::array opt(const py::object& o, const char* name) {
+  if (o.is_none()) return py::reinterpret_steal<py::array>(py::handle());
+  if (!py::isinstance<py::array>(o))
+    throw py::type_error(std::string("rnn: ") + name + " must be a numpy array or None");
+  return py::reinterpret_borrow<py::array>(o);
+}
+
+void need_shape(const py::array& a, const char* name, std::vector<int64_t> shape) {
+  bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
+  for (size_t i = 0; ok && i < shape.size(); ++i) ok = a.shape(i) == shape[i];
+  if (!ok) {
+    std::string want = "(";
+    for (size_t i = 0; i < shape.size(); ++i)
+      want += std::to_string(shape[i]) + (i + 1 < shape.size() ? ", " : "");
+    throw py::value_error(std::string("rnn: ") + name + " has shape " + shape_str(a) +
+                          ", expected " + want + ")");
+  }
+}
+
+const float* in_opt(const py::array& a, const char* name, std::vector<int64_t> shape) {
+  if (!a) return nullptr;
+  const float* p = in_ptr(a, name, -1);
+  need_shape(a, name, std::move(shape));
+  return p;
+}
+
+float* out_opt(py::array& a, const char* name, std::vector<int64_t> shape) {
+  if (!a) return nullptr;
+  float* p = out_ptr(a, name, -1);
+  need_shape(a, name, std::move(shape));
+  return p;
+}
+
+const uint8_t* mask_ptr(const py::array& m, int64_t N, int64_t T) {
+  if (!m) return nullptr;
+  const char kind = m.dtype().kind();
+  if (m.itemsize() != 1 || (kind != 'b' && kind != 'u'))
+    throw py::type_error("rnn: mask must be bool or uint8");
+  if (!(m.flags() & py::array::c_style)) throw py::value_error("rnn: mask must be C-contiguous");
+  need_shape(m, "mask", {N, T});
+  return static_cast<const uint8_t*>(m.data());
+}
+
+std::vector<int64_t> bias_shape(Cell cell, int64_t U) {
+  if (cell == Cell::gru) return {2, 3 * U};
+  return {baeum::rnn_gates(cell) * U};
+}
+
+struct Dims {
+  Cell cell;
+  int64_t N, T, F, U, GU, CW;
+};
+
+Dims dims(int cell_id, const py::array& inp, const py::array& kernel, const py::array& rkernel) {
+  const Cell cell = to_cell(cell_id);
+  require_f32(inp, "inp", 3);
+  require_f32(kernel, "kernel", 2);
+  require_f32(rkernel, "recurrent_kernel", 2);
+  const int64_t N = inp.shape(0), T = inp.shape(1), F = inp.shape(2), U = rkernel.shape(0);
+  if (T <= 0) throw py::value_error("rnn: the sequence has no timesteps (T = 0)");
+  const int64_t GU = baeum::rnn_gates(cell) * U;
+  need_shape(kernel, "kernel", {F, GU});
+  need_shape(rkernel, "recurrent_kernel", {U, GU});
+  return {cell, N, T, F, U, GU, baeum::rnn_cache_width(cell, U)};
+}
+
+void rnn_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel,
+                 py::object bias_o, py::object h0_o, py::object c0_o, py::object mask_o,
+                 py::array hs, py::object cs_o, py::array cache, int act, int ract,
+                 bool go_backwards) {
+  const Dims d = dims(cell_id, inp, kernel, rkernel);
+  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
+  py::array bias = opt(bias_o, "bias"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
+            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs");
+  const bool lstm = d.cell == Cell::lstm;
+  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
+  if (!lstm && c0) throw py::value_error("rnn: c0 is for LSTM only");
+  const float* x = static_cast<const float*>(inp.data());
+  const float* w = static_cast<const float*>(kernel.data());
+  const float* r = static_cast<const float*>(rkernel.data());
+  const float* b = in_opt(bias, "bias", bias_shape(d.cell, d.U));
+  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
+  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
+  const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  float* phs = out_opt(hs, "hs", {d.N, d.T, d.U});
+  float* pcs = out_opt(cs, "cs", {d.N, d.T, d.U});
+  float* pcache = out_opt(cache, "cache", {d.N, d.T, d.CW});
+  for (py::array* o : {&hs, &cs, &cache}) {
+    if (!*o) continue;
+    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0})
+      if (*i) require_disjoint(*o, *i, "rnn_forward");
+  }
+  require_disjoint(hs, cache, "rnn_forward");
+  if (cs) require_disjoint(cs, cache, "rnn_forward"), require_disjoint(cs, hs, "rnn_forward");
+  py::gil_scoped_release release;
+  baeum::rnn_forward(d.cell, phs, pcs, pcache, x, w, r, b, ph0, pc0, m, d.N, d.T, d.F, d.U, a, ra,
+                     go_backwards);
+}
+
+void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array inp,
+                  py::array kernel, py::array rkernel, py::object h0_o, py::object c0_o,
+                  py::object mask_o, py::array hs, py::object cs_o, py::array cache,
+                  py::array dkernel, py::array drkernel, py::object dbias_o, py::object dinp_o,
+                  py::object dh0_o, py::object dc0_o, int act, int ract, bool go_backwards) {
+  const Dims d = dims(cell_id, inp, kernel, rkernel);
+  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
+  py::array dc_last = opt(dc_last_o, "dc_last"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
+            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs"), dbias = opt(dbias_o, "dbias"),
+            dinp = opt(dinp_o, "dinp"), dh0 = opt(dh0_o, "dh0"), dc0 = opt(dc0_o, "dc0");
+  const bool lstm = d.cell == Cell::lstm;
+  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
+  if (!lstm && (c0 || dc0 || dc_last))
+    throw py::value_error("rnn: c0 / dc0 / dc_last are for LSTM only");
+  const float* x = static_cast<const float*>(inp.data());
+  const float* w = static_cast<const float*>(kernel.data());
+  const float* r = static_cast<const float*>(rkernel.data());
+  const float* pdhs = in_opt(dhs, "dhs", {d.N, d.T, d.U});
+  const float* pdcl = in_opt(dc_last, "dc_last", {d.N, d.U});
+  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
+  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
+  const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  const float* phs = in_opt(hs, "hs", {d.N, d.T, d.U});
+  const float* pcs = in_opt(cs, "cs", {d.N, d.T, d.U});
+  const float* pcache = in_opt(cache, "cache", {d.N, d.T, d.CW});
+  float* pdk = out_opt(dkernel, "dkernel", {d.F, d.GU});
+  float* pdr = out_opt(drkernel, "drecurrent_kernel", {d.U, d.GU});
+  float* pdb = out_opt(dbias, "dbias", bias_shape(d.cell, d.U));
+  float* pdx = out_opt(dinp, "dinp", {d.N, d.T, d.F});
+  float* pdh0 = out_opt(dh0, "dh0", {d.N, d.U});
+  float* pdc0 = out_opt(dc0, "dc0", {d.N, d.U});
+  const py::array* outs[] = {&dkernel, &drkernel, &dbias, &dinp, &dh0, &dc0};
+  const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0, &c0, &hs, &cs, &cache};
+  for (const py::array* o : outs) {
+    if (!*o) continue;
+    for (const py::array* i : ins)
+      if (*i) require_disjoint(*o, *i, "rnn_backward");
+    for (const py::array* o2 : outs)
+      if (o2 != o && *o2) require_disjoint(*o, *o2, "rnn_backward");
+  }
+  py::gil_scoped_release release;
+  baeum::rnn_backward(d.cell, pdx, pdk, pdr, pdb, pdh0, pdc0, pdhs, pdcl, x, w, r, ph0, pc0, m,
+                      phs, pcs, pcache, d.N, d.T, d.F, d.U, a, ra, go_backwards);
+}
+
+}  // namespace
+
+void bind_rnn(py::module_& m) {
+  m.def("rnn_forward", &rnn_forward, py::arg("cell"), py::arg("inp"), py::arg("kernel"),
+        py::arg("recurrent_kernel"), py::arg("bias"), py::arg("h0"), py::arg("c0"),
+        py::arg("mask"), py::arg("hs"), py::arg("cs"), py::arg("cache"), py::arg("act"),
+        py::arg("ract"), py::arg("go_backwards"));
+  m.def("rnn_backward", &rnn_backward, py::arg("cell"), py::arg("dhs"), py::arg("dc_last"),
+        py::arg("inp"), py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("h0"),
+        py::arg("c0"), py::arg("mask"), py::arg("hs"), py::arg("cs"), py::arg("cache"),
+        py::arg("dkernel"), py::arg("drecurrent_kernel"), py::arg("dbias"), py::arg("dinp"),
+        py::arg("dh0"), py::arg("dc0"), py::arg("act"), py::arg("ract"),
+        py::arg("go_backwards"));
+}

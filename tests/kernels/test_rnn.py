@@ -1,0 +1,183 @@
+"""baeum.ops SimpleRNN / LSTM / GRU sequence kernels vs baeum.reference.rnn (forward states,
+caches, every gradient), over shapes with T = 1, N = 1, units not a multiple of the SIMD
+width, go_backwards, initial states, masks; 1 vs 2 threads bit-identical; bad input refused."""
+import numpy as np
+import pytest
+
+import baeum
+from baeum import ops
+from baeum import reference as ref
+
+CELLS = ["simple_rnn", "lstm", "gru", "gru_rb"]
+GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3, "gru_rb": 3}
+# (N, T, F, U)
+SHAPES = [(1, 1, 1, 1), (2, 5, 3, 4), (5, 1, 2, 17), (1, 9, 4, 7), (13, 6, 1, 20), (6, 4, 37, 33),
+          (33, 3, 5, 9)]
+
+
+def _problem(rng, cell, n, t, f, u, bias=True, states=True):
+    g = GATES[cell]
+    p = dict(
+        inp=rng.standard_normal((n, t, f)).astype(np.float32),
+        kernel=(rng.standard_normal((f, g * u)) / np.sqrt(f)).astype(np.float32),
+        recurrent_kernel=(rng.standard_normal((u, g * u)) / np.sqrt(u)).astype(np.float32),
+        bias=(rng.standard_normal((2, 3 * u) if cell == "gru" else (g * u,)) * 0.5).astype(np.float32)
+        if bias else None,
+        h0=(rng.standard_normal((n, u)) * 0.5).astype(np.float32) if states else None,
+        c0=(rng.standard_normal((n, u)) * 0.5).astype(np.float32) if states and cell == "lstm" else None,
+    )
+    return p
+
+
+def _forward(m, cell, p, **opts):
+    """(hs, cs, cache) from module m (ops or reference)."""
+    a = (p["inp"], p["kernel"], p["recurrent_kernel"], p["bias"], p["h0"])
+    if cell == "simple_rnn":
+        hs, cache = m.simple_rnn_forward(*a, **opts)
+        return hs, None, cache
+    if cell == "lstm":
+        return m.lstm_forward(*a, p["c0"], **opts)
+    hs, cache = m.gru_forward(*a, reset_after=cell == "gru", **opts)
+    return hs, None, cache
+
+
+def _backward(m, cell, p, fwd, dhs, dc_last, dtype, **opts):
+    n, t, f = p["inp"].shape
+    u = p["recurrent_kernel"].shape[0]
+    g = {"dkernel": np.zeros(p["kernel"].shape, dtype),
+         "drecurrent_kernel": np.zeros(p["recurrent_kernel"].shape, dtype),
+         "dbias": None if p["bias"] is None else np.zeros(p["bias"].shape, dtype),
+         "dinp": np.empty((n, t, f), dtype), "dh0": np.empty((n, u), dtype)}
+    hs, cs, cache = fwd
+    if cell == "simple_rnn":
+        m.simple_rnn_backward(dhs, p["inp"], p["kernel"], p["recurrent_kernel"], p["h0"], hs, cache, **g, **opts)
+    elif cell == "lstm":
+        g["dc0"] = np.empty((n, u), dtype)
+        m.lstm_backward(dhs, p["inp"], p["kernel"], p["recurrent_kernel"], p["h0"], p["c0"], hs, cs, cache,
+                        dc_last=dc_last, **g, **opts)
+    else:
+        m.gru_backward(dhs, p["inp"], p["kernel"], p["recurrent_kernel"], p["h0"], hs, cache,
+                       reset_after=cell == "gru", **g, **opts)
+    return g
+
+
+def _opts(cell, extra):
+    o = dict(extra)
+    if cell == "simple_rnn":
+        o.pop("recurrent_activation", None)
+    return o
+
+
+def _compare(cell, p, rng, **opts):
+    fwd = _forward(ops, cell, p, **opts)
+    want = _forward(ref, cell, p, **opts)
+    for got, exp, name in zip(fwd, want, ("hs", "cs", "cache")):
+        if exp is not None:
+            np.testing.assert_allclose(got, exp, rtol=1e-4, atol=2e-5, err_msg=name)
+    n, t, _ = p["inp"].shape
+    u = p["recurrent_kernel"].shape[0]
+    dhs = rng.standard_normal((n, t, u)).astype(np.float32)
+    dcl = rng.standard_normal((n, u)).astype(np.float32) if cell == "lstm" else None
+    got = _backward(ops, cell, p, fwd, dhs, dcl, np.float32, **opts)
+    exp = _backward(ref, cell, p, fwd, dhs, dcl, np.float64, **opts)  # same saved forward
+    scale = np.sqrt(n * t)
+    for name in got:
+        if got[name] is not None:
+            np.testing.assert_allclose(got[name], exp[name], rtol=2e-4, atol=2e-5 * scale, err_msg=name)
+    return fwd, got
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("cell", CELLS)
+def test_rnn_vs_reference(cell, shape, rng):
+    p = _problem(rng, cell, *shape)
+    _compare(cell, p, rng)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("variant", ["go_backwards", "no_bias_no_states", "mask", "activations"])
+def test_rnn_variants_vs_reference(cell, variant, rng):
+    shape = (7, 6, 3, 5)
+    p = _problem(rng, cell, *shape, bias=variant != "no_bias_no_states",
+                 states=variant != "no_bias_no_states")
+    opts = {}
+    if variant == "go_backwards":
+        opts["go_backwards"] = True
+    if variant == "mask":
+        mask = rng.random(shape[:2]) > 0.3
+        mask[0] = False
+        opts.update(mask=mask, go_backwards=True)
+    if variant == "activations":
+        opts.update(activation="relu" if cell != "lstm" else "linear", recurrent_activation="hard_sigmoid")
+    fwd, _ = _compare(cell, p, rng, **_opts(cell, opts))
+    if variant == "mask":  # a fully masked row keeps its initial state
+        np.testing.assert_array_equal(fwd[0][0], np.broadcast_to(p["h0"][0], fwd[0][0].shape))
+
+
+def test_go_backwards_equals_reversed_input(rng):
+    p = _problem(rng, "lstm", 4, 6, 3, 5)
+    hs_b, _, _ = ops.lstm_forward(p["inp"], p["kernel"], p["recurrent_kernel"], p["bias"], go_backwards=True)
+    hs_f, _, _ = ops.lstm_forward(p["inp"][:, ::-1], p["kernel"], p["recurrent_kernel"], p["bias"])
+    np.testing.assert_array_equal(hs_b, hs_f)  # processing order, not flipped back (Keras)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_rnn_threads_bit_identical(cell, rng, threads):
+    p = _problem(rng, cell, 37, 5, 6, 19)
+    dhs = rng.standard_normal((37, 5, 19)).astype(np.float32)
+    results = []
+    for nt in (1, 2):
+        baeum.set_num_threads(nt)
+        fwd = _forward(ops, cell, p)
+        g = _backward(ops, cell, p, fwd, dhs, None, np.float32)
+        results.append([a for a in fwd if a is not None] + [v for v in g.values() if v is not None])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_backward_accumulates(rng):
+    p = _problem(rng, "gru", 3, 4, 2, 5)
+    fwd = _forward(ops, "gru", p)
+    dhs = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    g1 = _backward(ops, "gru", p, fwd, dhs, None, np.float32)
+    dk = g1["dkernel"].copy()
+    ops.gru_backward(dhs, p["inp"], p["kernel"], p["recurrent_kernel"], p["h0"], *fwd[::2],
+                     dkernel=g1["dkernel"], drecurrent_kernel=g1["drecurrent_kernel"], dbias=g1["dbias"])
+    np.testing.assert_allclose(g1["dkernel"], 2 * dk, rtol=1e-6)
+
+
+def test_errors(rng):
+    p = _problem(rng, "lstm", 2, 3, 4, 5)
+    k, r, b = p["kernel"], p["recurrent_kernel"], p["bias"]
+    with pytest.raises(ValueError, match=r"\(samples, timesteps, features\).*x\[\.\.\., None\]"):
+        ops.lstm_forward(np.zeros((2, 3), np.float32), k, r, b)
+    with pytest.raises(ValueError, match="at least one timestep"):
+        ops.lstm_forward(np.zeros((2, 0, 4), np.float32), k, r, b)
+    with pytest.raises(ValueError, match=r"kernel has shape \(4, 20\), expected \(features, 4·units\) = \(3, 20\)"):
+        ops.lstm_forward(np.zeros((2, 3, 3), np.float32), k, r, b)
+    with pytest.raises(ValueError, match="bias has shape"):
+        ops.lstm_forward(p["inp"], k, r, b[:-1])
+    with pytest.raises(ValueError, match="expected \\(batch, units\\)"):
+        ops.lstm_forward(p["inp"], k, r, b, np.zeros((3, 5), np.float32))
+    with pytest.raises(ValueError, match="mask has shape"):
+        ops.lstm_forward(p["inp"], k, r, b, mask=np.ones((2, 4), bool))
+    with pytest.raises(NotImplementedError, match="activation='softplus'"):
+        ops.lstm_forward(p["inp"], k, r, b, activation="softplus")
+    # the binding refuses what the Python checks would let through (last line of defence)
+    from baeum import _core
+    hs = np.empty((2, 3, 5), np.float32)
+    with pytest.raises(ValueError, match="cache has shape"):
+        _core.rnn_forward(1, p["inp"], k, r, b, None, None, None, hs, np.empty_like(hs),
+                          np.empty((2, 3, 20), np.float32), 3, 2, False)
+    with pytest.raises(ValueError, match="T = 0"):
+        _core.rnn_forward(1, np.zeros((2, 0, 4), np.float32), k, r, b, None, None, None,
+                          np.empty((2, 0, 5), np.float32), np.empty((2, 0, 5), np.float32),
+                          np.empty((2, 0, 25), np.float32), 3, 2, False)
+
+
+def test_empty_batch(rng):
+    p = _problem(rng, "lstm", 0, 3, 2, 4)
+    hs, cs, cache = ops.lstm_forward(p["inp"], p["kernel"], p["recurrent_kernel"], p["bias"])
+    assert hs.shape == (0, 3, 4)
+    g = _backward(ops, "lstm", p, (hs, cs, cache), np.zeros((0, 3, 4), np.float32), None, np.float32)
+    assert not g["dkernel"].any()
