@@ -26,6 +26,12 @@ int available_cpus();
 // Threads to use for a job of `work` units when one thread should get at least
 // `grain` units: 1 for small jobs, never more than get_num_threads().
 inline int threads_for(int64_t work, int64_t grain) {
+#ifdef BAEUM_OPENMP
+  // Already inside an active team (e.g. conv runs one GEMM per row block on each thread):
+  // run serially. A nested region would get one thread, yet kernels split their work by the
+  // count asked for, so asking for more than one there would skip work.
+  if (omp_in_parallel()) return 1;
+#endif
   int nt = get_num_threads();
   if (nt <= 1 || work < 2 * grain) return 1;
   int64_t by_work = work / grain;

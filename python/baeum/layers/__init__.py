@@ -1,6 +1,7 @@
 """Keras layers (`keras.layers`): one module per family; the math lives in baeum.reference."""
 from baeum.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from baeum.layers.base import Layer, Variable
+from baeum.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose, DepthwiseConv2D
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
 from baeum.layers.recurrent import GRU, LSTM, SimpleRNN
 from baeum.layers.sequence import Bidirectional, Embedding, Masking, RepeatVector, TimeDistributed
@@ -10,4 +11,5 @@ __all__ = [
     "Flatten", "Reshape", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "RReLU",
     "SimpleRNN", "LSTM", "GRU",
     "Embedding", "Masking", "RepeatVector", "TimeDistributed", "Bidirectional",
+    "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
 ]

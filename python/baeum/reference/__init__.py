@@ -14,6 +14,18 @@ from baeum.reference.activations import (
     rrelu_backward,
     rrelu_forward,
 )
+from baeum.reference.conv import (
+    col2im,
+    conv1d_backward,
+    conv1d_forward,
+    conv2d_backward,
+    conv2d_forward,
+    conv2d_transpose_backward,
+    conv2d_transpose_forward,
+    depthwise_conv2d_backward,
+    depthwise_conv2d_forward,
+    im2col,
+)
 from baeum.reference.linalg import matmul
 from baeum.reference.losses import sigmoid_binary_crossentropy, softmax_cross_entropy, sparse_softmax_cross_entropy
 from baeum.reference.nn import (
@@ -46,4 +58,6 @@ __all__ = [
     "optimizer_step", "optimizer_slot_names",
     "simple_rnn_forward", "simple_rnn_backward", "lstm_forward", "lstm_backward",
     "gru_forward", "gru_backward",
+    "im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv1d_forward", "conv1d_backward",
+    "conv2d_transpose_forward", "conv2d_transpose_backward", "depthwise_conv2d_forward", "depthwise_conv2d_backward",
 ]

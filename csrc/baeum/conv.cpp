@@ -1,0 +1,472 @@
+// conv.cpp — NHWC convolution as GEMMs (glossary and layouts in conv.h; derivation in
+// docs/conv.md).
+//
+// Forward. With x_pad the zero-padded input and row r = (n, oh, ow) of the output:
+//   col[r, (kh,kw,c)] = x_pad[n, oh·SH + kh·DH, ow·SW + kw·DW, g·Cg + c]      (im2col, per group g)
+//   z[r, g·OCg + o]   = Σ_k col[r, k] · Wg[k, o] + b[g·OCg + o]   where Wg = weight reshaped
+//                       (Kg, OC), columns g·OCg.. — the Keras kernel as it is, no transpose
+//   y = f(z)                         bias and f applied by the GEMM epilogue on each tile
+// Backward, given dy:
+//   dz   = dy ⊙ f'(z)
+//   dWg += colᵀ · dz[:, g]           (Kg × OCg)        db += Σ_r dz[r, :]
+//   dcol = dz[:, g] · Wgᵀ            (R × Kg);   dx = col2im(dcol): each dcol entry is added
+//                                    to the x cell im2col copied it from (padding dropped)
+// Transposed convolution is the same pair read backwards: its forward is the backward-data
+// above, its backward-data is the forward, its weight gradient is col(dz)ᵀ·x.
+//
+// Blocking and threads. The GEMM rows are cut into blocks of rb rows (rb from the shapes
+// only) so one block's col (rb × Kg floats) stays in L2; each thread takes whole blocks and
+// runs im2col + a single-threaded GEMM on them (threads_for gives 1 inside a team).
+//  - forward: blocks write disjoint rows of out, so any thread count gives the same bits;
+//  - backward-data: blocks are whole images (col2im of neighbouring rows overlaps inside
+//    an image, never across images), so again disjoint writes;
+//  - backward-weights: a reduction over all rows. Blocks go to kParts partial sums (a
+//    number fixed by the shapes, never by the thread count), summed in order at the end.
+#include "baeum/conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "baeum/gemm.h"
+#include "baeum/parallel.h"
+
+namespace baeum {
+namespace {
+
+constexpr int64_t kColFloats = 65536;          // 256 KiB: a block's col stays in L2
+constexpr int64_t kMinFmas = int64_t(1) << 17;  // below this per thread, one thread is faster
+constexpr int64_t kParts = 8;                   // partial sums of the weight gradient
+
+float* scratch(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
+// 1×1, stride 1, no padding: the NHWC input rows ARE the im2col matrix (lda = C).
+bool is_pointwise(const ConvShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PT == 0 && s.PL == 0 &&
+         s.OH == s.H && s.OW == s.W;
+}
+
+int64_t rows_per_block(const ConvShape& s, int64_t kg) {
+  int64_t rb = kColFloats / std::max<int64_t>(1, std::max(kg, s.OC));
+  rb = std::max<int64_t>(48, (rb + 5) / 6 * 6);  // whole 6-row register tiles, not too few
+  return rb;
+}
+
+int team_for(int64_t work, int64_t blocks) {
+  return static_cast<int>(std::min<int64_t>(threads_for(work, kMinFmas), std::max<int64_t>(1, blocks)));
+}
+
+// col[(r − r0), (kh,kw,c)] for output rows r in [r0, r1), input channels c0 .. c0+cg.
+void im2col_rows(float* col, const float* inp, const ConvShape& s, int64_t r0, int64_t r1,
+                 int64_t c0, int64_t cg) {
+  const int64_t ohw = s.OH * s.OW;
+  int64_t n = r0 / ohw, oh = (r0 % ohw) / s.OW, ow = r0 % s.OW;
+  float* dst = col;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* img = inp + n * s.H * s.W * s.C + c0;
+    const int64_t ih0 = oh * s.SH - s.PT, iw0 = ow * s.SW - s.PL;
+    // Why: with no dilation and all channels, a kernel row is one contiguous run of KW·C.
+    const bool run = s.DW == 1 && cg == s.C && iw0 >= 0 && iw0 + s.KW <= s.W;
+    for (int64_t kh = 0; kh < s.KH; ++kh) {
+      const int64_t ih = ih0 + kh * s.DH;
+      if (ih < 0 || ih >= s.H) {
+        std::fill(dst, dst + s.KW * cg, 0.0f);
+        dst += s.KW * cg;
+        continue;
+      }
+      const float* src = img + ih * s.W * s.C;
+      if (run) {
+        std::memcpy(dst, src + iw0 * s.C, sizeof(float) * s.KW * cg);
+        dst += s.KW * cg;
+        continue;
+      }
+      for (int64_t kw = 0; kw < s.KW; ++kw, dst += cg) {
+        const int64_t iw = iw0 + kw * s.DW;
+        if (iw < 0 || iw >= s.W) {
+          std::fill(dst, dst + cg, 0.0f);
+        } else {
+          const float* p = src + iw * s.C;
+          for (int64_t c = 0; c < cg; ++c) dst[c] = p[c];
+        }
+      }
+    }
+    if (++ow == s.OW) {
+      ow = 0;
+      if (++oh == s.OH) oh = 0, ++n;
+    }
+  }
+}
+
+// dinp[cell] += dcol entry, the exact reverse of im2col_rows (padded cells dropped).
+void col2im_rows(float* dinp, const float* dcol, const ConvShape& s, int64_t r0, int64_t r1,
+                 int64_t c0, int64_t cg) {
+  const int64_t ohw = s.OH * s.OW;
+  int64_t n = r0 / ohw, oh = (r0 % ohw) / s.OW, ow = r0 % s.OW;
+  const float* src = dcol;
+  for (int64_t r = r0; r < r1; ++r) {
+    float* img = dinp + n * s.H * s.W * s.C + c0;
+    const int64_t ih0 = oh * s.SH - s.PT, iw0 = ow * s.SW - s.PL;
+    for (int64_t kh = 0; kh < s.KH; ++kh) {
+      const int64_t ih = ih0 + kh * s.DH;
+      if (ih < 0 || ih >= s.H) {
+        src += s.KW * cg;
+        continue;
+      }
+      float* row = img + ih * s.W * s.C;
+      for (int64_t kw = 0; kw < s.KW; ++kw, src += cg) {
+        const int64_t iw = iw0 + kw * s.DW;
+        if (iw < 0 || iw >= s.W) continue;
+        float* p = row + iw * s.C;
+#pragma omp simd
+        for (int64_t c = 0; c < cg; ++c) p[c] += src[c];
+      }
+    }
+    if (++ow == s.OW) {
+      ow = 0;
+      if (++oh == s.OH) oh = 0, ++n;
+    }
+  }
+}
+
+// dinp (N,H,W,C) = col2im(dz·Wᵀ) over image blocks; then, if ep, ep on each block's rows
+// (C columns) while they are in cache (the transposed convolution's bias + activation).
+void conv_backward_data(float* dinp, const float* dz, const float* weight, const ConvShape& s,
+                        const GemmEpilogue* ep) {
+  const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
+  const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C;
+  const bool pw = is_pointwise(s);
+  const int64_t ib = std::max<int64_t>(1, kColFloats / std::max<int64_t>(1, ohw * kg));
+  const int64_t nb = (s.N + ib - 1) / ib;
+  const int nt = team_for(s.N * ohw * kg * s.OC, nb);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t b = 0; b < nb; ++b) {
+    static thread_local std::vector<float> buf;
+    const int64_t n0 = b * ib, n1 = std::min(s.N, n0 + ib);
+    const int64_t r0 = n0 * ohw, r1 = n1 * ohw, m = r1 - r0;
+    float* dst = dinp + n0 * hwc;
+    if (!pw || m == 0 || s.OC == 0) std::fill(dst, dst + (n1 - n0) * hwc, 0.0f);
+    if (m > 0 && s.OC > 0) {
+      for (int64_t g = 0; g < s.G; ++g) {
+        const float* a = dz + r0 * s.OC + g * ocg;
+        if (pw) {
+          sgemm(false, true, m, cg, ocg, 1.0f, a, s.OC, weight + g * ocg, s.OC, 0.0f,
+                dinp + r0 * s.C + g * cg, s.C);
+        } else {
+          float* dcol = scratch(buf, m * kg);
+          sgemm(false, true, m, kg, ocg, 1.0f, a, s.OC, weight + g * ocg, s.OC, 0.0f, dcol,
+                std::max<int64_t>(1, kg));
+          col2im_rows(dinp, dcol, s, r0, r1, g * cg, cg);
+        }
+      }
+    }
+    if (ep && s.C > 0) ep->apply(*ep, dst, s.C, n0 * s.H * s.W, 0, (n1 - n0) * s.H * s.W, s.C);
+  }
+}
+
+// dweight (Kg, OC) += col(inp)ᵀ·dz; dbias (OC) += Σ_r dz[r] (if dbias).
+void conv_backward_weights(float* dweight, float* dbias, const float* dz, const float* inp,
+                           const ConvShape& s) {
+  const int64_t R = s.N * s.OH * s.OW;
+  if (R <= 0 || s.OC <= 0) return;
+  const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
+  const bool pw = is_pointwise(s);
+  const int64_t rb = rows_per_block(s, kg), nb = (R + rb - 1) / rb;
+  const int64_t P = std::min(nb, kParts);
+  const int64_t wsize = kg * s.OC, psize = wsize + s.OC;
+  // One partial when there is one block: accumulate straight into dweight (sgemm threads).
+  thread_local std::vector<float> parts_buf;
+  float* parts = P == 1 ? nullptr : scratch(parts_buf, P * psize);
+  const int nt = team_for(R * kg * s.OC, P);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    static thread_local std::vector<float> buf;
+    float* pw_out = parts ? parts + p * psize : dweight;
+    float* pb = parts ? pw_out + wsize : dbias;
+    if (parts) std::fill(pb, pb + s.OC, 0.0f);
+    const int64_t b0 = p * nb / P, b1 = (p + 1) * nb / P;
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * rb, r1 = std::min(R, r0 + rb), m = r1 - r0;
+      const float beta = (parts && b == b0) ? 0.0f : 1.0f;
+      for (int64_t g = 0; g < s.G && kg > 0; ++g) {
+        const float* a = inp + r0 * s.C + g * cg;
+        int64_t lda = s.C;
+        if (!pw) {
+          float* col = scratch(buf, m * kg);
+          im2col_rows(col, inp, s, r0, r1, g * cg, cg);
+          a = col;
+          lda = kg;
+        }
+        sgemm(true, false, kg, ocg, m, 1.0f, a, lda, dz + r0 * s.OC + g * ocg, s.OC, beta,
+              pw_out + g * ocg, s.OC);
+      }
+      if (pb) {
+        for (int64_t r = r0; r < r1; ++r) {
+          const float* d = dz + r * s.OC;
+#pragma omp simd
+          for (int64_t j = 0; j < s.OC; ++j) pb[j] += d[j];
+        }
+      }
+    }
+  }
+  if (!parts) return;
+  // Sum the partials in order p = 0..P-1 (fixed: bit-identical for any thread count).
+  for (int64_t p = 1; p < P; ++p) {
+    const float* q = parts + p * psize;
+#pragma omp simd
+    for (int64_t i = 0; i < psize; ++i) parts[i] += q[i];
+  }
+#pragma omp simd
+  for (int64_t i = 0; i < wsize; ++i) dweight[i] += parts[i];
+  if (dbias) {
+#pragma omp simd
+    for (int64_t j = 0; j < s.OC; ++j) dbias[j] += parts[wsize + j];
+  }
+}
+
+// dz = dout·f'(z) in a reused thread_local buffer (dout itself when f is linear).
+const float* act_grad(const float* dout, const float* out, const float* preact, int64_t R,
+                      int64_t C, Act act, float alpha) {
+  if (act == Act::linear) return dout;
+  thread_local std::vector<float> buf;
+  float* dz = scratch(buf, R * C);
+  activation_backward(dz, dout, preact, out, R, C, act, alpha);
+  return dz;
+}
+
+}  // namespace
+
+void im2col(float* col, const float* inp, const ConvShape& s) {
+  const int64_t R = s.N * s.OH * s.OW, kg = s.KH * s.KW * s.C;
+  if (R <= 0 || kg <= 0) return;
+  const int64_t rb = rows_per_block(s, kg), nb = (R + rb - 1) / rb;
+  const int nt = static_cast<int>(std::min<int64_t>(threads_for(R * kg, 1 << 16), nb));
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t r0 = b * rb, r1 = std::min(R, r0 + rb);
+    im2col_rows(col + r0 * kg, inp, s, r0, r1, 0, s.C);
+  }
+}
+
+void col2im(float* dinp, const float* col, const ConvShape& s) {
+  const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C, kg = s.KH * s.KW * s.C;
+  std::fill(dinp, dinp + s.N * hwc, 0.0f);
+  if (ohw <= 0 || kg <= 0) return;
+  const int nt = static_cast<int>(std::min<int64_t>(threads_for(s.N * ohw * kg, 1 << 16), s.N));
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t n = 0; n < s.N; ++n)
+    col2im_rows(dinp, col + n * ohw * kg, s, n * ohw, (n + 1) * ohw, 0, s.C);
+}
+
+void conv2d_forward(float* out, float* preact, const float* inp, const float* weight,
+                    const float* bias, const ConvShape& s, Act act, float alpha) {
+  const int64_t R = s.N * s.OH * s.OW;
+  if (R <= 0 || s.OC <= 0) return;
+  const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
+  const bool pw = is_pointwise(s);
+  const int64_t rb = rows_per_block(s, kg), nb = (R + rb - 1) / rb;
+  const int nt = team_for(R * kg * s.OC, nb);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t b = 0; b < nb; ++b) {
+    static thread_local std::vector<float> buf;
+    const int64_t r0 = b * rb, r1 = std::min(R, r0 + rb), m = r1 - r0;
+    for (int64_t g = 0; g < s.G; ++g) {
+      const float* a = inp + r0 * s.C + g * cg;
+      int64_t lda = std::max<int64_t>(1, s.C);
+      if (!pw && kg > 0) {
+        float* col = scratch(buf, m * kg);
+        im2col_rows(col, inp, s, r0, r1, g * cg, cg);
+        a = col;
+        lda = kg;
+      }
+      BiasActArgs args;
+      args.alpha = alpha;
+      args.preact = preact ? preact + r0 * s.OC + g * ocg : nullptr;
+      args.ldp = s.OC;
+      GemmEpilogue ep;
+      ep.apply = &bias_act_epilogue;
+      ep.bias = bias ? bias + g * ocg : nullptr;
+      ep.act = static_cast<int>(act);
+      ep.user = &args;
+      sgemm(false, false, m, ocg, kg, 1.0f, a, lda, weight + g * ocg, s.OC, 0.0f,
+            out + r0 * s.OC + g * ocg, s.OC, &ep);
+    }
+  }
+  if (act == Act::softmax) softmax_forward(out, out, R, s.OC, 1);
+}
+
+void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                     const float* inp, const float* weight, const float* out,
+                     const float* preact, const ConvShape& s, Act act, float alpha) {
+  const int64_t R = s.N * s.OH * s.OW;
+  if (R <= 0 || s.OC <= 0) {
+    if (dinp) std::fill(dinp, dinp + s.N * s.H * s.W * s.C, 0.0f);
+    return;
+  }
+  const float* dz = act_grad(dout, out, preact, R, s.OC, act, alpha);
+  conv_backward_weights(dweight, dbias, dz, inp, s);
+  if (dinp) conv_backward_data(dinp, dz, weight, s, nullptr);
+}
+
+void conv2d_transpose_forward(float* out, float* preact, const float* inp, const float* weight,
+                              const float* bias, const ConvShape& s, Act act, float alpha) {
+  const int64_t M = s.N * s.H * s.W;
+  if (M <= 0 || s.C <= 0) return;
+  BiasActArgs args;
+  args.alpha = alpha;
+  args.preact = preact;
+  args.ldp = s.C;
+  GemmEpilogue ep;
+  ep.apply = &bias_act_epilogue;
+  ep.bias = bias;
+  ep.act = static_cast<int>(act);
+  ep.user = &args;
+  const bool need_ep = bias || preact || act != Act::linear;
+  conv_backward_data(out, inp, weight, s, need_ep ? &ep : nullptr);
+  if (act == Act::softmax) softmax_forward(out, out, M, s.C, 1);
+}
+
+void conv2d_transpose_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                               const float* inp, const float* weight, const float* out,
+                               const float* preact, const ConvShape& s, Act act, float alpha) {
+  const int64_t M = s.N * s.H * s.W;
+  if (M <= 0 || s.C <= 0) {
+    if (dinp) std::fill(dinp, dinp + s.N * s.OH * s.OW * s.OC, 0.0f);
+    return;
+  }
+  const float* dz = act_grad(dout, out, preact, M, s.C, act, alpha);
+  if (dbias) bias_grad(dbias, dz, M, s.C);
+  // The conv's "input" is dz (N,H,W,C) and its "output gradient" is inp (N,OH,OW,OC).
+  conv_backward_weights(dweight, nullptr, inp, dz, s);
+  if (dinp) conv2d_forward(dinp, nullptr, dz, weight, nullptr, s, Act::linear, 0.0f);
+}
+
+void depthwise_conv2d_forward(float* out, float* preact, const float* inp, const float* weight,
+                              const float* bias, const ConvShape& s, Act act, float alpha) {
+  const int64_t R = s.N * s.OH * s.OW, OC = s.OC, DM = s.C > 0 ? OC / s.C : 0;
+  if (R <= 0 || OC <= 0) return;
+  BiasActArgs args;
+  args.alpha = alpha;
+  args.preact = preact;
+  args.ldp = OC;
+  GemmEpilogue ep;
+  ep.bias = bias;
+  ep.act = static_cast<int>(act);
+  ep.user = &args;
+  const int64_t rows = s.N * s.OH;
+  const int nt = static_cast<int>(std::min<int64_t>(threads_for(R * s.KH * s.KW * OC, 1 << 15), rows));
+  (void)nt;
+  // One (n, oh) output row per iteration; the inner loops run along the OC = C·DM channels,
+  // which are contiguous in out, in the weight and (for DM = 1) in the input.
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t n = row / s.OH, oh = row % s.OH;
+    float* o = out + row * s.OW * OC;
+    std::fill(o, o + s.OW * OC, 0.0f);
+    for (int64_t ow = 0; ow < s.OW; ++ow) {
+      float* acc = o + ow * OC;
+      for (int64_t kh = 0; kh < s.KH; ++kh) {
+        const int64_t ih = oh * s.SH - s.PT + kh * s.DH;
+        if (ih < 0 || ih >= s.H) continue;
+        for (int64_t kw = 0; kw < s.KW; ++kw) {
+          const int64_t iw = ow * s.SW - s.PL + kw * s.DW;
+          if (iw < 0 || iw >= s.W) continue;
+          const float* x = inp + ((n * s.H + ih) * s.W + iw) * s.C;
+          const float* w = weight + (kh * s.KW + kw) * OC;
+          if (DM == 1) {
+#pragma omp simd
+            for (int64_t c = 0; c < OC; ++c) acc[c] += x[c] * w[c];
+          } else {
+            for (int64_t c = 0; c < s.C; ++c)
+              for (int64_t m = 0; m < DM; ++m) acc[c * DM + m] += x[c] * w[c * DM + m];
+          }
+        }
+      }
+    }
+    bias_act_epilogue(ep, o, OC, row * s.OW, 0, s.OW, OC);
+  }
+  if (act == Act::softmax) softmax_forward(out, out, R, OC, 1);
+}
+
+void depthwise_conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
+                               const float* inp, const float* weight, const float* out,
+                               const float* preact, const ConvShape& s, Act act, float alpha) {
+  const int64_t R = s.N * s.OH * s.OW, OC = s.OC, DM = s.C > 0 ? OC / s.C : 0;
+  const int64_t hwc = s.H * s.W * s.C;
+  if (dinp) std::fill(dinp, dinp + s.N * hwc, 0.0f);
+  if (R <= 0 || OC <= 0) return;
+  const float* dz = act_grad(dout, out, preact, R, OC, act, alpha);
+  // Images go to P partial sums of (dweight, dbias) fixed by N, summed in order at the end;
+  // dinp of an image is written only by the thread that owns the image.
+  const int64_t P = std::min(s.N, kParts);
+  const int64_t wsize = s.KH * s.KW * OC, psize = wsize + OC;
+  thread_local std::vector<float> parts_buf;
+  float* parts = scratch(parts_buf, P * psize);
+  std::fill(parts, parts + P * psize, 0.0f);
+  const int nt = static_cast<int>(std::min<int64_t>(threads_for(R * s.KH * s.KW * OC, 1 << 15), P));
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    float* dw = parts + p * psize;
+    float* db = dw + wsize;
+    for (int64_t n = p * s.N / P; n < (p + 1) * s.N / P; ++n) {
+      for (int64_t oh = 0; oh < s.OH; ++oh) {
+        for (int64_t ow = 0; ow < s.OW; ++ow) {
+          const float* d = dz + ((n * s.OH + oh) * s.OW + ow) * OC;
+#pragma omp simd
+          for (int64_t j = 0; j < OC; ++j) db[j] += d[j];
+          for (int64_t kh = 0; kh < s.KH; ++kh) {
+            const int64_t ih = oh * s.SH - s.PT + kh * s.DH;
+            if (ih < 0 || ih >= s.H) continue;
+            for (int64_t kw = 0; kw < s.KW; ++kw) {
+              const int64_t iw = ow * s.SW - s.PL + kw * s.DW;
+              if (iw < 0 || iw >= s.W) continue;
+              const int64_t cell = ((n * s.H + ih) * s.W + iw) * s.C;
+              const float* x = inp + cell;
+              const float* w = weight + (kh * s.KW + kw) * OC;
+              float* gw = dw + (kh * s.KW + kw) * OC;
+              if (DM == 1) {
+#pragma omp simd
+                for (int64_t c = 0; c < OC; ++c) gw[c] += x[c] * d[c];
+                if (dinp) {
+                  float* dx = dinp + cell;
+#pragma omp simd
+                  for (int64_t c = 0; c < OC; ++c) dx[c] += d[c] * w[c];
+                }
+              } else {
+                for (int64_t c = 0; c < s.C; ++c) {
+                  float sum = 0.0f;
+                  for (int64_t m = 0; m < DM; ++m) {
+                    gw[c * DM + m] += x[c] * d[c * DM + m];
+                    sum += d[c * DM + m] * w[c * DM + m];
+                  }
+                  if (dinp) dinp[cell + c] += sum;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (int64_t p = 1; p < P; ++p) {
+    const float* q = parts + p * psize;
+#pragma omp simd
+    for (int64_t i = 0; i < psize; ++i) parts[i] += q[i];
+  }
+#pragma omp simd
+  for (int64_t i = 0; i < wsize; ++i) dweight[i] += parts[i];
+  if (dbias) {
+#pragma omp simd
+    for (int64_t j = 0; j < OC; ++j) dbias[j] += parts[wsize + j];
+  }
+}
+
+}  // namespace baeum
