@@ -35,9 +35,10 @@ def build(name):
     raise ValueError(name)
 
 
-# (epochs, learning rate) per model: what reaches the book's ranking in a few seconds
-SETTINGS = {"linear": (20, 0.01), "simple_rnn": (10, 0.01), "deep_rnn": (10, 0.005),
-            "lstm": (10, 0.01), "gru": (10, 0.01)}
+# (epochs, learning rate) per model: fewer epochs than the book's 20 (and a larger learning rate
+# than Adam's default) reach the book's ranking in a few seconds
+SETTINGS = {"linear": (20, 0.01), "simple_rnn": (20, 0.01), "deep_rnn": (3, 0.01),
+            "lstm": (3, 0.01), "gru": (3, 0.01)}
 
 
 def main(n_series=2000, n_steps=50, models=("linear", "simple_rnn", "deep_rnn", "lstm", "gru"),

@@ -43,7 +43,7 @@ def build(name):
     raise ValueError(name)
 
 
-SETTINGS = {"conv_gru": (8, 0.01), "wavenet": (10, 0.005)}  # (epochs, learning rate)
+SETTINGS = {"conv_gru": (4, 0.01), "wavenet": (5, 0.005)}  # (epochs, learning rate)
 
 
 def main(n_series=2000, n_steps=50, models=("conv_gru", "wavenet"), epoch_scale=1.0, verbose=0, seed=42):

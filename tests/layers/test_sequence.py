@@ -506,3 +506,87 @@ def test_merge_reference_modes(rng):
             np.testing.assert_allclose(got, w, rtol=1e-6)
     with pytest.raises(ValueError, match="merge mode"):
         ref.merge_forward(a, b, "max")
+
+
+# ---- with the real recurrent layers ------------------------------------------------------------
+def test_bidirectional_lstm_keras_param_count_and_summary(capsys):
+    model = Sequential([Input((None, 5)), L.Bidirectional(L.LSTM(10))])
+    assert model.count_params() == 2 * 4 * (5 * 10 + 10 * 10 + 10) == 1280
+    assert model.output_shape == (None, 20)
+    names = [v.path for v in model.weights]
+    assert names[0].startswith("forward_lstm") and names[-1].startswith("backward_lstm")
+    assert names[0].endswith("/kernel") and names[2].endswith("/bias")
+    model.summary()
+    assert "1,280" in capsys.readouterr().out
+    seq = Sequential([Input((7, 5)), L.Bidirectional(L.GRU(4, return_sequences=True), merge_mode="sum")])
+    assert seq.output_shape == (None, 7, 4) and seq.count_params() == 2 * (3 * 4 * (5 + 4) + 6 * 4)
+
+
+@pytest.mark.parametrize("rnn", [lambda **k: L.SimpleRNN(3, **k), lambda **k: L.LSTM(3, **k),
+                                 lambda **k: L.GRU(3, **k)])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_bidirectional_real_rnns_values_and_gradients(rnn, return_sequences, rng):
+    layer = L.Bidirectional(rnn(return_sequences=return_sequences))
+    check_layer(layer, (4, 2), layer_params(rnn, 2, 3), rng, atol=2e-2)
+    x = rng.standard_normal((2, 5, 2)).astype(np.float32)
+    y = layer(x)
+    plain = rnn(return_sequences=return_sequences)
+    plain(x)
+    plain.set_weights(layer.forward_layer.get_weights())
+    y_f = plain(x)
+    plain.set_weights(layer.backward_layer.get_weights())
+    y_b = plain(np.ascontiguousarray(x[:, ::-1]))  # go_backwards ≡ running on reversed time
+    if return_sequences:
+        y_b = y_b[:, ::-1]
+    np.testing.assert_allclose(y, np.concatenate([y_f, y_b], -1), rtol=1e-5, atol=1e-6)
+
+
+def layer_params(rnn, f, u):
+    probe = rnn()
+    probe(np.zeros((1, 2, f), np.float32))
+    return 2 * probe.count_params()
+
+
+def test_bidirectional_lstm_return_state_order(rng):
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    layer = L.Bidirectional(L.LSTM(5, return_state=True))
+    out = layer(x)
+    assert len(out) == 5 and [o.shape for o in out] == [(2, 10)] + [(2, 5)] * 4  # out, h_f, c_f, h_b, c_b
+    y_f, h_f, c_f = layer.forward_layer(x)
+    y_b, h_b, c_b = layer.backward_layer(x)
+    for got, want in zip(out, [np.concatenate([y_f, y_b], -1), h_f, c_f, h_b, c_b]):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    r = [rng.standard_normal(o.shape).astype(np.float32) for o in out]
+    r[2] = None  # c_f unused
+    _fd_check(layer, x, None, r, rng, atol=2e-2)
+
+
+def test_bidirectional_lstm_with_mask_end_to_end(rng):
+    """Embedding(mask_zero) → Bidirectional(LSTM(return_sequences)) with the mask the executor
+    would pass: padded samples give the same outputs as their unpadded versions."""
+    ids = np.array([[4, 2, 7, 0, 0], [3, 1, 5, 6, 2]], np.float32)
+    emb = L.Embedding(8, 3, mask_zero=True)
+    bi = L.Bidirectional(L.LSTM(4, return_sequences=True))
+    e = emb(ids)
+    mask = emb.compute_mask(ids)
+    bi(e)
+    ctx = {"mask": mask}
+    y = bi.forward(e, ctx, False)
+    short = bi.forward(np.ascontiguousarray(e[:1, :3]), {}, False)
+    np.testing.assert_allclose(y[0, :3], short[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(y[0, 3:], 0.0)
+    np.testing.assert_array_equal(bi.compute_mask(e, mask), mask)
+    _fd_check(bi, e, mask, [rng.standard_normal(y.shape).astype(np.float32)], rng, atol=2e-2)
+
+
+def test_time_distributed_after_an_rnn_and_masks_through_a_model(rng):
+    model = Sequential([Input((None,)), L.Embedding(10, 4, mask_zero=True),
+                        L.LSTM(6, return_sequences=True), L.TimeDistributed(Dense(2))])
+    assert model.output_shape == (None, None, 2)
+    assert model.count_params() == 40 + 4 * 6 * (4 + 6 + 1) + 14
+    ids = np.array([[1, 2, 3, 0], [4, 5, 0, 0]], np.float32)
+    y = model.predict(ids, verbose=0)
+    y_short = model.predict(ids[1:, :2], verbose=0)
+    if getattr(model, "_forward", None) is not None and "masked" in getattr(model._forward, "__name__", ""):
+        np.testing.assert_allclose(y[1, :2], y_short[0], rtol=1e-5, atol=1e-6)  # the mask reached the LSTM
+    assert y.shape == (2, 4, 2)

@@ -304,9 +304,13 @@ class TimeDistributed(_Wrapper):
             raise ValueError(
                 f"TimeDistributed {self.name!r} ({type(self.layer).__name__} at every timestep) needs inputs "
                 f"with a time axis, (samples, timesteps, ...), of rank >= 3; received shape "
-                f"{_fmt_shape(input_shape)}. Fix: give it sequences (e.g. an RNN with return_sequences=True "
+                f"{_fmt_shape((None,) + tuple(input_shape[1:]))}. Fix: give it sequences (e.g. an RNN with return_sequences=True "
                 "before it, or x[..., None]); for 2-D inputs use the wrapped layer directly.")
         return (None,) + tuple(input_shape[2:])
+
+    def _check_input(self, shape):
+        """Rank >= 3 and a per-step shape the wrapped layer accepts; any number of timesteps."""
+        self.layer._check_input(self._child_shape(shape))
 
     def build(self, input_shape):
         child = self._child_shape(input_shape)
@@ -429,7 +433,18 @@ class Bidirectional(_Wrapper):
     def _sublayers(self):
         return [self.forward_layer, self.backward_layer]
 
+    def _check_input(self, shape):
+        self.forward_layer._check_input(shape)  # the recurrent layer's own rules (any T)
+
+    @staticmethod
+    def _sequence_shape(input_shape):
+        """The sequence's shape when initial states come as extra inputs ([x, *states])."""
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)):
+            return tuple(input_shape[0])
+        return tuple(input_shape)
+
     def build(self, input_shape):
+        input_shape = self._sequence_shape(input_shape)
         for sub in self._sublayers():
             sub._check_input(input_shape)
             sub._maybe_build(input_shape)
@@ -442,7 +457,7 @@ class Bidirectional(_Wrapper):
         return len(shape) - 1 if self.return_state else 0
 
     def compute_output_shape(self, input_shape):
-        out = self.forward_layer.compute_output_shape(input_shape)
+        out = self.forward_layer.compute_output_shape(self._sequence_shape(input_shape))
         states = []
         if self.return_state:
             out, states = tuple(out[0]), [tuple(s) for s in out[1:]]
@@ -460,8 +475,19 @@ class Bidirectional(_Wrapper):
             mask = mask[0]
         if mask is not None:
             fctx["mask"] = bctx["mask"] = mask
-        y = self.forward_layer.forward(x, fctx, training)
-        y_rev = self.backward_layer.forward(x, bctx, training)
+        xf = xb = x
+        n_init = 0
+        if isinstance(x, (list, tuple)):  # initial_state: first half forward, second half backward (Keras)
+            x, states = x[0], list(x[1:])
+            n_init = len(states)
+            if n_init % 2:
+                raise ValueError(f"Bidirectional {self.name!r}: initial_state must hold the forward states then "
+                                 f"the backward states (an even number), received {n_init} arrays.")
+            xf = [x] + states[:n_init // 2] if n_init else x
+            xb = [x] + states[n_init // 2:] if n_init else x
+        ctx["n_init"] = n_init
+        y = self.forward_layer.forward(xf, fctx, training)
+        y_rev = self.backward_layer.forward(xb, bctx, training)
         fstates, bstates = [], []
         if self.return_state:
             y, fstates = y[0], list(y[1:])
@@ -498,6 +524,8 @@ class Bidirectional(_Wrapper):
             dyb = [dyb] + [np.zeros_like(s) if d is None else np.asarray(d, np.float32) for s, d in zip(bstates, dbs)]
         dxf = self.forward_layer.backward(dyf, ctx["fw"], need_dx)
         dxb = self.backward_layer.backward(dyb, ctx["bw"], need_dx)
+        if ctx["n_init"]:  # [dx, *d fw states] and [dx, *d bw states]
+            return [dxf[0] + dxb[0]] + list(dxf[1:]) + list(dxb[1:])
         return dxf + dxb if need_dx else None
 
     def compute_mask(self, x, mask=None):
