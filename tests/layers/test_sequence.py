@@ -590,3 +590,35 @@ def test_time_distributed_after_an_rnn_and_masks_through_a_model(rng):
     if getattr(model, "_forward", None) is not None and "masked" in getattr(model._forward, "__name__", ""):
         np.testing.assert_allclose(y[1, :2], y_short[0], rtol=1e-5, atol=1e-6)  # the mask reached the LSTM
     assert y.shape == (2, 4, 2)
+
+
+def test_bidirectional_initial_states_split_forward_then_backward(rng):
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    states = [rng.standard_normal((2, 5)).astype(np.float32) for _ in range(4)]  # h_f, c_f, h_b, c_b
+    layer = L.Bidirectional(L.LSTM(5, return_sequences=True))
+    layer(x)
+    ctx = {}
+    y = layer.forward([x] + states, ctx, False)
+    y_f = layer.forward_layer.forward([x] + states[:2], {}, False)
+    y_b = layer.backward_layer.forward([x] + states[2:], {}, False)
+    np.testing.assert_allclose(y, np.concatenate([y_f, y_b[:, ::-1]], -1), rtol=1e-6)
+    r = rng.standard_normal(y.shape).astype(np.float32)
+    grads = layer.backward(r, ctx)
+    assert len(grads) == 5 and grads[0].shape == x.shape
+
+    def objective():
+        return float(np.sum(r.astype(np.float64) * layer.forward([x] + states, {}, False)))
+
+    for arr, got in zip([x] + states, grads):
+        num = np.zeros(arr.shape)
+        flat = arr.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + 1e-2
+            up = objective()
+            flat[i] = old - 1e-2
+            num.reshape(-1)[i] = (up - objective()) / 2e-2
+            flat[i] = old
+        np.testing.assert_allclose(got, num, atol=2e-2, rtol=2e-2)
+    with pytest.raises(ValueError, match="even number"):
+        layer.forward([x] + states[:3], {}, False)
