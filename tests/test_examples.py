@@ -73,3 +73,26 @@ def test_wavenet_and_conv_gru(capsys):
         pytest.skip("baeum.layers has no Conv1D")
     for name in ("conv_gru", "wavenet"):
         assert results[name] < 0.5 * results["naive"], name
+
+
+
+def test_three_styles_on_iris_give_the_same_accuracy():
+    results = load("three_styles_iris").main()
+    assert set(results) == {"sequential", "functional", "subclassed"}
+    assert len(set(results.values())) == 1, results
+    assert results["sequential"] >= 0.93
+
+
+def test_transfer_learning_on_digits():
+    r = load("transfer_digits").main()
+    assert r["base"] >= 0.95
+    assert r["frozen_unchanged"]
+    assert r["transfer"] >= 0.7
+    assert r["fine_tuned"] >= r["transfer"] - 0.02
+
+
+def test_autoencoder_and_gan_with_train_on_batch():
+    losses, g = load("gan_autoencoder").main()
+    assert losses[-1] < 0.5 * losses[0]
+    assert all(b < a * 1.05 for a, b in zip(losses, losses[1:]))
+    assert abs(g["mean"] - g["real_mean"]) < 0.5 < abs(g["start_mean"] - g["real_mean"])

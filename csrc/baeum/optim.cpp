@@ -86,27 +86,31 @@ Consts make_consts(const OptimConfig& c) {
   return k;
 }
 
-// The clipped gradient, on the fly: g·ga/gb (clipnorm: ga = c, gb = max(‖g‖, c);
-// global: ga = scale, gb = 1; none: 1, 1 — both exact no-ops), or clip(g, −cv, cv).
+// The clipped gradient, on the fly. Clip is a template flag: 0 = no clipping (g as is —
+// why: the scale form below costs a division per element, a quarter of Adam's time, and
+// g·1/1 == g exactly, so skipping it changes no bit); 1 = clip(g, −cv, cv); 2 = g·ga/gb
+// (clipnorm: ga = c, gb = max(‖g‖, c); global: ga = scale, gb = 1).
 // Ternaries, not fmin/fmax, so a NaN gradient stays NaN as in Keras.
 // always_inline: the rule loops below are inlined into each CPU clone of update_run, so
 // they are compiled for that clone's ISA (a separate call would run the baseline code).
 #define BAEUM_ALWAYS_INLINE inline __attribute__((always_inline))
+template <int Clip>
 BAEUM_ALWAYS_INLINE float clip_grad(float g, float ga, float gb, float cv) {
-  if (cv > 0.f) return g < -cv ? -cv : (g > cv ? cv : g);
-  return g * ga / gb;
+  if (Clip == 1) return g < -cv ? -cv : (g > cv ? cv : g);
+  if (Clip == 2) return g * ga / gb;
+  return g;
 }
 
 // Optional slots as template flags: a branch-free body is what lets gcc vectorise the loop
 // (a conditional store inside it would not be).
-template <bool Centered, bool Momentum>
+template <int Clip, bool Centered, bool Momentum>
 BAEUM_ALWAYS_INLINE void rmsprop_run(const Consts& k, float* __restrict p, const float* __restrict gr,
                  float* __restrict v_, float* __restrict mom, float* __restrict avg, int64_t len,
                  float ga, float gb) {
   const float lr = k.lr, eps = k.eps, cv = k.cv, rho = k.rho, omr = k.omr, mu = k.mu;
 #pragma omp simd
   for (int64_t i = 0; i < len; ++i) {
-    const float g = clip_grad(gr[i], ga, gb, cv);
+    const float g = clip_grad<Clip>(gr[i], ga, gb, cv);
     const float v = rho * v_[i] + omr * (g * g);
     v_[i] = v;
     float den = v + eps;
@@ -126,14 +130,14 @@ BAEUM_ALWAYS_INLINE void rmsprop_run(const Consts& k, float* __restrict p, const
   }
 }
 
-template <bool Amsgrad>
+template <int Clip, bool Amsgrad>
 BAEUM_ALWAYS_INLINE void adam_run(const Consts& k, float* __restrict p, const float* __restrict gr,
               float* __restrict m_, float* __restrict v_, float* __restrict vhat, int64_t len,
               float ga, float gb) {
   const float eps = k.eps, cv = k.cv, omb1 = k.omb1, omb2 = k.omb2, alpha = k.alpha;
 #pragma omp simd
   for (int64_t i = 0; i < len; ++i) {
-    const float g = clip_grad(gr[i], ga, gb, cv);
+    const float g = clip_grad<Clip>(gr[i], ga, gb, cv);
     const float m = m_[i] + (g - m_[i]) * omb1;
     float v = v_[i] + (g * g - v_[i]) * omb2;
     m_[i] = m;
@@ -147,15 +151,11 @@ BAEUM_ALWAYS_INLINE void adam_run(const Consts& k, float* __restrict p, const fl
 }
 
 // One contiguous run [0, len) of one variable. Pointers are already offset.
-// Why target_clones: the build targets baseline x86-64 (SSE2); these loops are bound by
-// sqrt/div throughput, so an AVX-512 (or AVX2) clone picked at load time by the CPU is
-// ~2-4x faster. -ffp-contract=off (CMake, this file) keeps every clone's rounding identical.
-#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __restrict p,
-                const float* __restrict gr, float* __restrict s0, float* __restrict s1,
-                float* __restrict s2, int64_t len, float ga, float gb) {
+template <int Clip>
+BAEUM_ALWAYS_INLINE void update_body(OptimKind kind, const OptimConfig& c, const Consts& k,
+                                     float* __restrict p, const float* __restrict gr,
+                                     float* __restrict s0, float* __restrict s1,
+                                     float* __restrict s2, int64_t len, float ga, float gb) {
   const float lr = k.lr, eps = k.eps, cv = k.cv;
   if (k.wd != 0.f) {
     const float wd = k.wd;
@@ -167,11 +167,11 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
       const float mu = k.mu;
       if (s0 == nullptr) {
 #pragma omp simd
-        for (int64_t i = 0; i < len; ++i) p[i] -= clip_grad(gr[i], ga, gb, cv) * lr;
+        for (int64_t i = 0; i < len; ++i) p[i] -= clip_grad<Clip>(gr[i], ga, gb, cv) * lr;
       } else if (c.nesterov) {
 #pragma omp simd
         for (int64_t i = 0; i < len; ++i) {
-          const float g = clip_grad(gr[i], ga, gb, cv);
+          const float g = clip_grad<Clip>(gr[i], ga, gb, cv);
           const float m = s0[i] * mu - g * lr;
           s0[i] = m;
           p[i] += m * mu - g * lr;
@@ -179,7 +179,7 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
       } else {
 #pragma omp simd
         for (int64_t i = 0; i < len; ++i) {
-          const float g = clip_grad(gr[i], ga, gb, cv);
+          const float g = clip_grad<Clip>(gr[i], ga, gb, cv);
           const float m = s0[i] * mu - g * lr;
           s0[i] = m;
           p[i] += m;
@@ -190,17 +190,17 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
     case OptimKind::rmsprop: {
       // slots: s0 velocity, s1 momentum (or null), s2 average gradient (or null)
       if (s2 != nullptr)
-        s1 != nullptr ? rmsprop_run<true, true>(k, p, gr, s0, s1, s2, len, ga, gb)
-                      : rmsprop_run<true, false>(k, p, gr, s0, s1, s2, len, ga, gb);
+        s1 != nullptr ? rmsprop_run<Clip, true, true>(k, p, gr, s0, s1, s2, len, ga, gb)
+                      : rmsprop_run<Clip, true, false>(k, p, gr, s0, s1, s2, len, ga, gb);
       else
-        s1 != nullptr ? rmsprop_run<false, true>(k, p, gr, s0, s1, s2, len, ga, gb)
-                      : rmsprop_run<false, false>(k, p, gr, s0, s1, s2, len, ga, gb);
+        s1 != nullptr ? rmsprop_run<Clip, false, true>(k, p, gr, s0, s1, s2, len, ga, gb)
+                      : rmsprop_run<Clip, false, false>(k, p, gr, s0, s1, s2, len, ga, gb);
       break;
     }
     case OptimKind::adagrad: {
 #pragma omp simd
       for (int64_t i = 0; i < len; ++i) {
-        const float g = clip_grad(gr[i], ga, gb, cv);
+        const float g = clip_grad<Clip>(gr[i], ga, gb, cv);
         const float a = s0[i] + g * g;
         s0[i] = a;
         p[i] -= lr * g / std::sqrt(a + eps);
@@ -209,9 +209,9 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
     }
     case OptimKind::adam: {
       if (s2 != nullptr)
-        adam_run<true>(k, p, gr, s0, s1, s2, len, ga, gb);
+        adam_run<Clip, true>(k, p, gr, s0, s1, s2, len, ga, gb);
       else
-        adam_run<false>(k, p, gr, s0, s1, s2, len, ga, gb);
+        adam_run<Clip, false>(k, p, gr, s0, s1, s2, len, ga, gb);
       break;
     }
     case OptimKind::nadam: {
@@ -219,7 +219,7 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
       const float omut = k.nd_omut, d2 = k.nd_d2, d3 = k.nd_d3;
 #pragma omp simd
       for (int64_t i = 0; i < len; ++i) {
-        const float g = clip_grad(gr[i], ga, gb, cv);
+        const float g = clip_grad<Clip>(gr[i], ga, gb, cv);
         const float m = s0[i] + (g - s0[i]) * omb1;
         const float v = s1[i] + (g * g - s1[i]) * omb2;
         s0[i] = m;
@@ -230,6 +230,23 @@ void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __
       break;
     }
   }
+}
+
+// Why target_clones: the build targets baseline x86-64 (SSE2); these loops are bound by
+// sqrt/div throughput, so an AVX-512 (or AVX2) clone picked at load time by the CPU is
+// ~2-4x faster. -ffp-contract=off (CMake, this file) keeps every clone's rounding identical.
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void update_run(OptimKind kind, const OptimConfig& c, const Consts& k, float* __restrict p,
+                const float* __restrict gr, float* __restrict s0, float* __restrict s1,
+                float* __restrict s2, int64_t len, float ga, float gb) {
+  if (k.cv > 0.f)
+    update_body<1>(kind, c, k, p, gr, s0, s1, s2, len, ga, gb);
+  else if (ga != 1.f || gb != 1.f)
+    update_body<2>(kind, c, k, p, gr, s0, s1, s2, len, ga, gb);
+  else
+    update_body<0>(kind, c, k, p, gr, s0, s1, s2, len, ga, gb);
 }
 
 }  // namespace

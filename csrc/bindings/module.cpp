@@ -14,6 +14,7 @@ void bind_losses(py::module_& m);
 void bind_elementwise(py::module_& m);
 void bind_rnn(py::module_& m);
 void bind_conv(py::module_& m);
+void bind_mlp(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "baeum's compiled kernels. Use baeum.ops, which checks arguments, not this module.";
@@ -31,4 +32,5 @@ PYBIND11_MODULE(_core, m) {
   bind_elementwise(m);
   bind_rnn(m);
   bind_conv(m);
+  bind_mlp(m);
 }

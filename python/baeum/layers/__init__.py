@@ -2,6 +2,8 @@
 from baeum.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, RReLU, Softmax
 from baeum.layers.base import Layer, Variable
 from baeum.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose, DepthwiseConv2D
+from baeum.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                                  average, concatenate, dot, maximum, minimum, multiply, subtract)
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
 from baeum.layers.recurrent import GRU, LSTM, SimpleRNN
 from baeum.layers.sequence import Bidirectional, Embedding, Masking, RepeatVector, TimeDistributed
@@ -12,4 +14,6 @@ __all__ = [
     "SimpleRNN", "LSTM", "GRU",
     "Embedding", "Masking", "RepeatVector", "TimeDistributed", "Bidirectional",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
 ]

@@ -16,7 +16,12 @@ import re
 
 import numpy as np
 
+from baeum.layers import node as _node
+
 _name_counts = {}
+# Bumped by every `layer.trainable = ...`: models re-derive what the optimizer updates (and
+# which backward work can be skipped) only when it changed.
+_trainable_version = [0]
 
 
 def _snake_case(name):
@@ -81,6 +86,16 @@ class Variable:
         return f"<Variable path={self.path} shape={self.shape} trainable={self.trainable}>"
 
 
+def _is_array_list(x):
+    """Several inputs given as a list/tuple of arrays (a nested list of numbers is one input)."""
+    return isinstance(x, (list, tuple)) and bool(x) and all(isinstance(a, np.ndarray) for a in x)
+
+
+def _is_shape_list(shape):
+    """True for a list of shapes (several inputs/outputs), False for one shape tuple."""
+    return isinstance(shape, list) and bool(shape) and isinstance(shape[0], (tuple, list))
+
+
 def _fmt_shape(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -108,6 +123,7 @@ class Layer:
         self.input_shape = None  # with the batch dimension as None, once built
         self.output_shape = None
         self.activity_regularizer = None
+        self._inbound_nodes = []  # functional API: one Node per call on symbolic tensors
         # input_shape= / input_dim= on a first layer (Keras inserts an InputLayer).
         shape = kwargs.get("input_shape")
         if kwargs.get("batch_input_shape") is not None:
@@ -133,6 +149,7 @@ class Layer:
     @trainable.setter
     def trainable(self, value):
         self._trainable = bool(value)
+        _trainable_version[0] += 1
 
     @property
     def weights(self):
@@ -186,7 +203,10 @@ class Layer:
         return tuple(input_shape)
 
     def _maybe_build(self, input_shape):
-        input_shape = (None,) + tuple(input_shape[1:])
+        if _is_shape_list(input_shape):  # several inputs (merge layers, initial_state=...)
+            input_shape = [(None,) + tuple(s[1:]) for s in input_shape]
+        else:
+            input_shape = (None,) + tuple(input_shape[1:])
         if not self.built:
             self.build(input_shape)
             self.built = True
@@ -201,16 +221,163 @@ class Layer:
     def backward(self, dy, ctx, need_dx=True):
         raise NotImplementedError(f"{type(self).__name__} does not implement backward().")
 
-    def __call__(self, x, training=False):
-        """Eager call on a NumPy array (inference unless training=True); no gradients kept."""
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        self._check_input(x.shape)
-        self._maybe_build(x.shape)
-        return self.forward(x, {}, bool(training))
+    def __call__(self, *args, **kwargs):
+        """Call the layer.
+
+        * On KerasTensor(s) (functional API): builds the layer and returns new KerasTensor(s),
+          recording a Node (layer, inbound tensors, call kwargs).
+        * On arrays while a subclassed model's step records (``call``): forward with a fresh
+          ctx, appended to the model's tape.
+        * On arrays otherwise: an eager inference call (training=True to force training mode).
+        """
+        if args:
+            x, args = args[0], args[1:]
+        elif "inputs" in kwargs:
+            x = kwargs.pop("inputs")
+        else:
+            raise TypeError(f"Layer {self.name!r}: call it on inputs, e.g. layer(x).")
+        if len(args) == 1 and (args[0] is None or isinstance(args[0], bool)) and "training" not in kwargs:
+            kwargs["training"], args = args[0], ()  # layer(x, True): Keras's positional training
+        if args:
+            raise TypeError(f"Layer {self.name!r}: pass extra call arguments by keyword (e.g. training=True).")
+        training = kwargs.pop("training", None)
+        if type(x) is not np.ndarray or kwargs:
+            if _node.contains_tensor(x) or (kwargs and _node.contains_tensor(list(kwargs.values()))):
+                return self._call_symbolic(x, kwargs, training)
+        rec = _node.active_recorder()
+        if rec is not None:
+            return self._call_recorded(rec, x, kwargs, training)
+        multi = _is_array_list(x)
+        if multi:
+            xs = [np.ascontiguousarray(a, dtype=np.float32) for a in x]
+            self._maybe_build([a.shape for a in xs])
+            x = xs
+        else:
+            x = np.ascontiguousarray(x, dtype=np.float32)
+            self._check_input(x.shape)
+            self._maybe_build(x.shape)
+        ctx = {"call_kwargs": kwargs} if kwargs else {}
+        return self.forward(x, ctx, bool(training))
+
+    def _call_symbolic(self, x, kwargs, training):
+        from baeum.layers.core import KerasTensor
+
+        multi = isinstance(x, (list, tuple))
+        inputs = list(x) if multi else [x]
+        for i, t in enumerate(inputs):
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    f"Layer {self.name!r} ({type(self).__name__}) was called on a mix of symbolic tensors and "
+                    f"{type(t).__name__} (input {i}). In a functional model every input of a layer must be a "
+                    "KerasTensor coming from baeum.Input(...) or from another layer's output. Fix: wrap "
+                    "constants in an Input, or compute them with a layer."
+                )
+        plain, tensor_kwargs, n_args = {}, [], (len(inputs) if multi else None)
+        for k, v in kwargs.items():
+            found = _node.flatten_tensors(v)
+            if found:  # e.g. initial_state=[h, c]: extra inputs after the positional ones
+                inputs += found
+                tensor_kwargs.append((k, len(found), isinstance(v, (list, tuple))))
+                multi = True
+            else:
+                plain[k] = v
+        shapes = [t.shape for t in inputs]
+        in_shape = shapes if multi else shapes[0]
+        if not multi:
+            self._check_input(in_shape)
+        self._maybe_build(in_shape)
+        out_shape = self.compute_output_shape(
+            [(None,) + tuple(s[1:]) for s in shapes] if multi else (None,) + tuple(in_shape[1:]))
+        node = _node.Node(self, inputs, plain, training, multi)
+        node.n_args, node.tensor_kwargs = n_args, tensor_kwargs
+        if _is_shape_list(out_shape):
+            node.multi_out = True
+            node.outputs = [KerasTensor(tuple(s), self, node, i) for i, s in enumerate(out_shape)]
+        else:
+            node.outputs = [KerasTensor(tuple(out_shape), self, node, 0)]
+        self._inbound_nodes.append(node)
+        return list(node.outputs) if node.multi_out else node.outputs[0]
+
+    def _call_recorded(self, rec, x, kwargs, training):
+        if not kwargs and type(x) is np.ndarray and x.dtype == np.float32 and self.built:
+            # the common case (one float32 array, a built layer): fewer checks per call
+            internal = id(x) in rec.produced
+            if not internal:
+                rec.check_input(self, x)
+            shape = self.input_shape
+            if shape is not None and x.shape[1:] != shape[1:]:
+                self._check_input(x.shape)
+            ctx = {"keep_preact": True} if rec.keep_logits and getattr(
+                self, "output_activation", None) in ("sigmoid", "softmax") else {}
+            y = self.forward(x, ctx, rec.training if training is None else bool(training))
+            if self.activity_regularizer is not None and type(y) is np.ndarray:
+                ctx["activity_penalty"] = float(self.activity_regularizer(y)) / max(len(y), 1)
+                ctx["activity_out"] = y
+            rec.tape.append((self, ctx))
+            if type(y) is np.ndarray:
+                rec.links.append(([x], [y], False, False, internal))
+                rec.produced.add(id(y))
+            else:
+                rec.links.append(([x], list(y), False, True, internal))
+                rec.produced.update(id(o) for o in y)
+            return y
+        multi = _is_array_list(x)
+        xs = list(x) if multi else [x]
+        plain = {}
+        for k, v in kwargs.items():
+            if isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and v and
+                                             all(isinstance(a, np.ndarray) for a in v)):
+                xs += list(v) if isinstance(v, (list, tuple)) else [v]
+                multi = True
+            else:
+                plain[k] = v
+        for a in xs:
+            rec.check_input(self, a)
+        xs = [a if type(a) is np.ndarray and a.dtype == np.float32 else np.ascontiguousarray(a, np.float32)
+              for a in xs]
+        if multi:
+            self._maybe_build([a.shape for a in xs])
+        else:
+            self._check_input(xs[0].shape)
+            self._maybe_build(xs[0].shape)
+        ctx = {"call_kwargs": plain} if plain else {}
+        if rec.keep_logits and getattr(self, "output_activation", None) in ("sigmoid", "softmax"):
+            ctx["keep_preact"] = True
+        y = self.forward(xs if multi else xs[0], ctx, rec.training if training is None else bool(training))
+        outs = list(y) if isinstance(y, (list, tuple)) else [y]
+        reg = self.activity_regularizer
+        if reg is not None and not isinstance(y, (list, tuple)):
+            ctx["activity_penalty"] = float(reg(y)) / max(len(y), 1)
+            ctx["activity_out"] = y
+        rec.tape.append((self, ctx))
+        rec.links.append((xs, outs, multi, isinstance(y, (list, tuple)), any(id(a) in rec.produced for a in xs)))
+        rec.produced.update(id(o) for o in outs)
+        return y
+
+    # ---- graph attributes (functional API) ----------------------------------------------
+    def _node_attr(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has never been called on a symbolic tensor (baeum.Input(...) or another "
+                f"layer's output), so it has no defined {what}.")
+        node = self._inbound_nodes[0]
+        tensors = node.inputs if what == "input" else node.outputs
+        multi = node.multi_in if what == "input" else node.multi_out
+        return list(tensors) if multi else tensors[0]
+
+    @property
+    def input(self):
+        """The KerasTensor(s) of this layer's first call in a graph (Keras `layer.input`)."""
+        return self._node_attr("input")
+
+    @property
+    def output(self):
+        """The KerasTensor(s) this layer's first call in a graph returned (Keras `layer.output`)."""
+        return self._node_attr("output")
 
     def _check_input(self, shape):
         """Raise a clear error if `shape` (batch first) does not fit this built layer."""
-        if self.input_shape is None:
+        if self.input_shape is None or _is_shape_list(self.input_shape) or _is_shape_list(shape):
             return
         want = self.input_shape[1:]
         got = tuple(shape[1:])

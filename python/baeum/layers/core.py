@@ -3,19 +3,8 @@ import numpy as np
 
 from baeum import ops
 from baeum.layers.base import Layer, unique_name
+from baeum.layers.node import KerasTensor, Node
 from baeum.utils import _rng
-
-
-class KerasTensor:
-    """The symbolic tensor `Input(shape)` returns: a shape (batch first, None) and its layer."""
-
-    def __init__(self, shape, layer):
-        self.shape = tuple(shape)
-        self._keras_history = layer
-        self.name = layer.name
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, name={self.name}>"
 
 
 class InputLayer(Layer):
@@ -34,6 +23,9 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = batch_shape
         self._maybe_build(batch_shape)
+        node = Node(self, [], {}, None, False)
+        node.outputs = [KerasTensor(batch_shape, self, node, 0)]
+        self._inbound_nodes.append(node)
 
     def forward(self, x, ctx, training):
         return x
@@ -48,7 +40,7 @@ class InputLayer(Layer):
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
     """A symbolic input (Keras `keras.Input`): use it as the first entry of a Sequential."""
     layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name, batch_shape=batch_shape)
-    return KerasTensor(layer.batch_shape, layer)
+    return layer.output
 
 
 def _resolve_activation(activation, layer_name):
@@ -198,19 +190,19 @@ class Dropout(Layer):
 
     def forward(self, x, ctx, training):
         if not training or self.rate == 0.0:
-            ctx["mask"] = None
+            ctx["keep"] = None
             return x
         noise_shape = None
         if self.noise_shape is not None:
             noise_shape = tuple(x.shape[i] if d is None else d for i, d in enumerate(self.noise_shape))
         y, mask = ops.dropout_forward(x, self.rate, self._next_seed(), noise_shape=noise_shape)
-        ctx["mask"] = mask
+        ctx["keep"] = mask
         return y
 
     def backward(self, dy, ctx, need_dx=True):
         if not need_dx:
             return None
-        mask = ctx["mask"]
+        mask = ctx["keep"]
         return dy if mask is None else ops.dropout_backward(dy, mask)
 
     def get_config(self):

@@ -18,18 +18,36 @@ from baeum.models.data import class_weights_to_sample_weights, to_array, unpack_
 
 
 class Model(Layer):
-    """Base class of models. `Sequential` is the one to use for now; the functional API
-    (`Model(inputs, outputs)`) and subclassed models arrive with a later release."""
+    """Base class of models, in Keras's three styles:
+
+    * `Sequential([...])` (models/sequential.py);
+    * functional `Model(inputs, outputs)` (returns a `Functional`, models/functional.py);
+    * subclassing: `class M(Model)` creating layers in `__init__` and using them in
+      `call(self, inputs, training=None)`; the call is recorded on the tape as it runs.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from baeum.models.functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        from baeum.models import graph_training
+
+        graph_training.install_for_subclass(cls)
 
     def __init__(self, *args, **kwargs):
-        if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise NotImplementedError(
-                "The functional API (Model(inputs, outputs)) is not implemented in baeum yet. "
-                "Use baeum.Sequential([...]) for a stack of layers."
-            )
-        if type(self) is Model or not hasattr(self, "_forward"):
-            raise NotImplementedError("Subclassed models are not implemented in baeum yet; use baeum.Sequential.")
+        if type(self) is Model:
+            raise TypeError("Model(...) needs inputs= and outputs= (the functional API), e.g. "
+                            "Model(inputs=baeum.Input((4,)), outputs=...); or subclass baeum.Model and define call().")
+        if args:
+            raise TypeError(f"{type(self).__name__}: unexpected positional arguments {args!r}; "
+                            "pass name=/trainable= by keyword.")
         name = kwargs.pop("name", None) or unique_name(_snake_case(type(self).__name__))
+        self.__dict__["_tracked"] = []  # layers assigned as attributes (subclassed models)
         super().__init__(name=name, **kwargs)
         self.compiled = False
         self.optimizer = None
@@ -39,6 +57,65 @@ class Model(Layer):
         self._flat_vars = None
         self._fuse = None
         self._has_activity = False
+        self._seg_version = None
+        self._plan = None
+
+    # ---- layer tracking (subclassed models) ------------------------------------------------
+    def __setattr__(self, name, value):
+        tracked = self.__dict__.get("_tracked")
+        if tracked is not None and not name.startswith("_") and (
+                isinstance(value, Layer) or (isinstance(value, (list, tuple)) and value
+                                             and all(isinstance(v, Layer) for v in value))):
+            for layer in (value if isinstance(value, (list, tuple)) else [value]):
+                if not any(layer is t for t in tracked):
+                    tracked.append(layer)
+        object.__setattr__(self, name, value)
+
+    @property
+    def layers(self):
+        """Layers assigned as attributes, in assignment order (a subclassed model)."""
+        return list(self.__dict__.get("_tracked", []))
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        # Keras: recursive over every sub-layer (so freezing a model freezes its layers).
+        Layer.trainable.fset(self, value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    @property
+    def variables(self):
+        return [v for layer in self.layers for v in layer.variables]
+
+    def compute_output_shape(self, input_shape):
+        return self.output_shape
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "input_layers" in config and "output_layers" in config:  # a functional model's config
+            from baeum.models.functional import Functional
+
+            return Functional.from_config(config, custom_objects=custom_objects)
+        return cls(**config)
+
+    # ---- a model used as a layer (inside another model) -----------------------------------
+    def forward(self, x, ctx, training):
+        from baeum.models.graph_training import Tape
+
+        tape = Tape()
+        y = self._forward(x, training, tape)
+        ctx["tape"] = tape
+        penalty = self._activity_penalty(tape)
+        if penalty:
+            ctx["activity_penalty"] = penalty
+        return y
+
+    def backward(self, dy, ctx, need_dx=True):
+        return self._backward_nested(dy, ctx["tape"], need_dx)
 
     # ---- weights ---------------------------------------------------------------------------
     @property
@@ -74,8 +151,8 @@ class Model(Layer):
         optimizer updates all of them in one call and gradients are zeroed with one fill."""
         variables = [v for layer in self.layers for v in layer.variables]
         if self._flat_vars is not None and len(variables) == len(self._flat_vars) and all(
-                a is b for a, b in zip(variables, self._flat_vars)):
-            return
+                a is b and a.value.base is self._flat_values for a, b in zip(variables, self._flat_vars)):
+            return  # (a layer shared with another model that packed it since moves back here)
         total = sum(v.size for v in variables)
         values = np.empty(total, np.float32)
         grads = np.zeros(total, np.float32)
@@ -160,15 +237,19 @@ class Model(Layer):
         return penalty
 
     def _train_step(self, x, y, sw):
-        tape = []
-        y_pred = self._forward(x, True, tape)
-        value, dy, from_logits = self._loss_and_grad(y, y_pred, sw, tape)
-        if self._loss_weight != 1.0:
-            value, dy = value * self._loss_weight, dy * self._loss_weight
-        self._flat_grads.fill(0.0)
-        self._backward(dy, tape, from_logits)
-        if self._has_activity:
-            value += self._activity_penalty(tape)
+        fused = self._plan.step(x, y) if self._plan is not None and sw is None else None
+        if fused is not None:  # the whole forward/loss/backward in one C++ call
+            value, y_pred = fused
+        else:
+            tape = []
+            y_pred = self._forward(x, True, tape)
+            value, dy, from_logits = self._loss_and_grad(y, y_pred, sw, tape)
+            if self._loss_weight != 1.0:
+                value, dy = value * self._loss_weight, dy * self._loss_weight
+            self._flat_grads.fill(0.0)
+            self._backward(dy, tape, from_logits)
+            if self._has_activity:
+                value += self._activity_penalty(tape)
         if self._reg_vars:
             value += self._regularization(add_gradients=True)
         self.optimizer.apply_flat(self._flat_values, self._flat_grads, self._seg)
@@ -211,10 +292,37 @@ class Model(Layer):
         return x, y, sample_weight
 
     def _prepare_training(self):
+        from baeum.layers.base import _trainable_version
+
         self._pack_weights()
-        self._seg = self._segments()
+        version = (_trainable_version[0], id(self._flat_vars))
+        if self._seg_version != version:  # trainable flags or weights changed: re-derive
+            self._seg = self._segments()
+            self._seg_version = version
         self._reg_vars = [v for v in self._flat_vars if v.trainable and v.regularizer is not None]
         self._has_activity = any(l.activity_regularizer is not None for l in self.layers)
+        self._plan = self._fused_plan()
+
+    def _warn_if_nothing_trains(self, what):
+        """Frozen weights take effect at the next fit/train_on_batch in baeum; Keras keeps the
+        trainable state of compile() time. Training a fully frozen model is then a likely
+        port of the Keras GAN recipe (discriminator frozen after its own compile): say so."""
+        if len(self._seg) or not self._flat_vars or self.__dict__.get("_warned_frozen") == self._seg_version:
+            return
+        self._warned_frozen = self._seg_version
+        import warnings
+
+        warnings.warn(
+            f"{what}: model {self.name!r} has weights but none of them is trainable (its layers have "
+            "trainable=False), so training changes nothing. baeum applies `trainable` at the next "
+            "fit/train_on_batch, while Keras keeps the state it had at compile(). If you froze this model "
+            "after compiling it (e.g. a GAN discriminator frozen for the combined model), set "
+            "`trainable = True` before training it, and False again before training the combined model.",
+            UserWarning, stacklevel=3)
+
+    def _fused_plan(self):
+        """A fused C++ training step for this model, or None (the layer-by-layer path)."""
+        return None
 
     def _build_for(self, x_shape, what):
         raise NotImplementedError
@@ -254,6 +362,7 @@ class Model(Layer):
         else:
             vx = None
         self._prepare_training()
+        self._warn_if_nothing_trains("fit")
 
         n = len(x)
         steps = -(-n // batch_size)
@@ -393,6 +502,7 @@ class Model(Layer):
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         x, y, sample_weight = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
         self._prepare_training()
+        self._warn_if_nothing_trains("train_on_batch")
         self._reset_metrics()
         value, y_pred = self._train_step(x, y, sample_weight)
         for m in self.metrics:
@@ -408,10 +518,23 @@ class Model(Layer):
             m.update_state(y, y_pred)
         return self._format_results(self._logs(value), return_dict)
 
-    def __call__(self, x, training=False):
+    def __call__(self, *args, **kwargs):
+        from baeum.layers import node as _node
+
+        x = args[0] if args else kwargs.get("inputs")
+        if _node.contains_tensor(x) or _node.active_recorder() is not None:
+            return Layer.__call__(self, *args, **kwargs)  # a node in a graph / an entry on the tape
+        if len(args) == 2 and (args[1] is None or isinstance(args[1], bool)) and "training" not in kwargs:
+            kwargs["training"] = args[1]  # model(x, True)
+        elif len(args) > 1:
+            raise TypeError(f"Model {self.name!r}: pass training= by keyword, e.g. model(x, training=True).")
+        training = kwargs.pop("training", False)
+        return self._call_eager(x, bool(training))
+
+    def _call_eager(self, x, training):
         x = to_array(x, "x")
         self._build_for(x.shape, "call")
-        return self._forward(x, bool(training), [])
+        return self._forward(x, training, [])
 
     # ---- summary -----------------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,

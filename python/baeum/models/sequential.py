@@ -16,9 +16,16 @@ class Sequential(Model):
     the model sees. `model.layers` excludes the InputLayer, as in Keras.
     """
 
+    _sequential_fast_path = True  # trains with Model._train_step (the benchmarked hot loop)
+
+    #: Train Dense/Dropout stacks with the fused C++ step (same numbers; False forces the
+    #: layer-by-layer path, e.g. to compare the two).
+    fused_step = True
+
     def __init__(self, layers=None, trainable=True, name=None):
         self._layers = []
         self._input_layer = None
+        self._sym = []  # symbolic outputs of each layer once the input shape is known
         super().__init__(name=name, trainable=trainable)
         for layer in layers or []:
             self.add(layer)
@@ -74,6 +81,43 @@ class Sequential(Model):
         self.built = bool(self._layers)
         self.input_shape = (None,) + tuple(self._input_layer.batch_shape[1:])
         self.output_shape = shape
+        # Masks (RNN work): a separate forward, chosen once here, so the usual loop pays nothing.
+        if any(hasattr(layer, "compute_mask") for layer in self._layers):
+            self._forward = self._forward_masked
+        else:
+            self.__dict__.pop("_forward", None)
+        self._make_symbolic()
+
+    def _make_symbolic(self):
+        """Call the layers on the input's KerasTensor so `model.inputs/outputs` and each
+        layer's `.input/.output` exist (transfer learning: Model(base.input, ...))."""
+        t = self._input_layer.output
+        sym = []
+        for i, layer in enumerate(self._layers):
+            if i < len(self._sym) and self._sym[i][0] is layer and (i == 0 or sym[-1][1] is self._sym[i - 1][1]):
+                sym.append(self._sym[i])
+            else:
+                sym.append((layer, layer._call_symbolic(t, {}, None)))
+            t = sym[-1][1]
+        self._sym = sym
+
+    @property
+    def inputs(self):
+        self._require_built("inputs")
+        return [self._input_layer.output]
+
+    @property
+    def outputs(self):
+        self._require_built("outputs")
+        return [self._sym[-1][1]]
+
+    @property
+    def input(self):
+        return self.inputs[0]
+
+    @property
+    def output(self):
+        return self.outputs[0]
 
     def _build_for(self, x_shape, what):
         if not self._layers:
@@ -93,6 +137,20 @@ class Sequential(Model):
             )
         if not self.built or self._flat_vars is None:
             self.build((None,) + (tuple(want) if want is not None else got))
+
+    def _fused_plan(self):
+        """Dense/Dropout stacks with a fused cross-entropy train in one C++ call a step
+        (models/mlp_plan.py); rebuilt only when the layers, the loss or the weights move."""
+        if not self.fused_step:
+            return None
+        from baeum.models import mlp_plan
+
+        key = (id(self._flat_grads), self.loss, self._fuse, self._loss_weight, self._has_activity,
+               tuple((id(l), getattr(l, "rate", None), getattr(l, "activation", None)) for l in self._layers))
+        cached = getattr(self, "_plan_cache", None)
+        if cached is None or cached[0] != key:
+            self._plan_cache = cached = (key, mlp_plan.build(self))
+        return cached[1]
 
     # ---- the tape ---------------------------------------------------------------------------
     def _forward(self, x, training, tape):
@@ -120,9 +178,87 @@ class Sequential(Model):
             else:
                 dy = layer.backward(dy, ctx, need_dx=layer is not first)
 
+    def _forward_masked(self, x, training, tape):
+        """`_forward` with Keras masks: ctx['mask'] holds the incoming mask before forward;
+        the next mask is layer.compute_mask(x, mask), else passed through when the layer
+        supports_masking, else None."""
+        last = self._layers[-1]
+        keep_logits = self._fuse is not None
+        mask = None
+        for layer in self._layers:
+            ctx = {"keep_preact": True} if keep_logits and layer is last else {}
+            if mask is not None:
+                ctx["mask"] = mask
+            y = layer.forward(x, ctx, training)
+            compute_mask = getattr(layer, "compute_mask", None)
+            if compute_mask is not None:
+                mask = compute_mask(x, mask)
+            elif not getattr(layer, "supports_masking", False):
+                mask = None
+            reg = layer.activity_regularizer
+            if reg is not None:
+                ctx["activity_penalty"] = float(reg(y)) / max(len(y), 1)
+                ctx["activity_out"] = y
+            tape.append((layer, ctx))
+            x = y
+        return x
+
+    def _backward_nested(self, dy, tape, need_dx):
+        """Backward of this Sequential used as a layer: returns d loss / d input if need_dx."""
+        first = tape[0][0]
+        for layer, ctx in reversed(tape):
+            if "activity_out" in ctx:
+                out = ctx["activity_out"]
+                dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)
+            dy = layer.backward(dy, ctx, need_dx=need_dx or layer is not first)
+        return dy
+
+    def _prepare_training(self):
+        super()._prepare_training()
+        # Transfer learning: layers below the lowest one with trainable weights need no
+        # backward at all (frozen base); walk only the top of the tape then.
+        start = 0
+        for i, layer in enumerate(self._layers):
+            if any(v.trainable for v in layer.variables):
+                start = i
+                break
+        else:
+            start = len(self._layers) - 1
+        if start > 0:
+            self._bw_start = start
+            self._backward = self._backward_partial
+        else:
+            self.__dict__.pop("_backward", None)
+
+    def _backward_partial(self, dy, tape, from_logits):
+        start = self._bw_start
+        first = tape[start][0]
+        for layer, ctx in reversed(tape[start:]):
+            if "activity_out" in ctx:
+                out = ctx["activity_out"]
+                dy = dy + layer.activity_regularizer.gradient(out) / max(len(out), 1)
+            if from_logits:
+                dy = layer.backward(dy, ctx, need_dx=layer is not first, from_preact=True)
+                from_logits = False
+            else:
+                dy = layer.backward(dy, ctx, need_dx=layer is not first)
+
     def get_config(self):
         layers = []
         if self._input_layer is not None:
             layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})
         layers += [{"class_name": type(l).__name__, "config": l.get_config()} for l in self._layers]
         return {"name": self.name, "trainable": self.trainable, "layers": layers}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from baeum.models.functional import _resolve_class
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config.get("layers", []):
+            layer_cls = _resolve_class(entry["class_name"], custom_objects)
+            if entry["class_name"] == "InputLayer":
+                model.add(layer_cls.from_config(dict(entry["config"])))
+            else:
+                model.add(layer_cls.from_config(dict(entry["config"])))
+        return model

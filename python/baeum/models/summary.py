@@ -55,11 +55,19 @@ def _shape(shape):
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False):
+def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False,
+                  connections=None):
+    """connections: {id(layer): "name[i][j], ..."} adds Keras's "Connected to" column
+    (functional models that are not a simple chain)."""
     header = ["Layer (type)", "Output Shape", "Param #"]
     align = ["left", "left", "right"]
     positions = list(positions or [0.45, 0.80, 1.0])
     default = 88
+    if connections is not None:
+        header.append("Connected to")
+        align.append("left")
+        positions = list(positions) if len(positions) == 4 else [0.3, 0.56, 0.74, 1.0]
+        default = 108
     if show_trainable:
         default += 12
         positions = [p * 0.90 for p in positions] + [1.0]
@@ -88,7 +96,14 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
             params = "0 (unbuilt)"
         else:
             params = f"{layer.count_params():,}"
-        row = [name, _shape(layer.output_shape) if layer.built else "?", params]
+        shape = layer.output_shape
+        if isinstance(shape, list):
+            shape_text = ", ".join(_shape(s) for s in shape)
+        else:
+            shape_text = _shape(shape) if layer.built else "?"
+        row = [name, shape_text, params]
+        if connections is not None:
+            row.append(connections.get(id(layer), "-"))
         if show_trainable:
             row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
         rows.append(row)

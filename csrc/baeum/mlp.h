@@ -1,0 +1,69 @@
+// mlp.h — one training step's forward, loss and backward of a stack of Dense and Dropout
+// layers ending in a fused sigmoid/softmax cross-entropy, in ONE call.
+//
+// Why: at the course's batch size (10 rows), each layer's kernels take a few µs and the
+// Python around them (one call per layer and per direction, buffers, the tape) as long
+// again. The stack is the churn notebook's model, so it gets a fused path. It calls the very
+// kernels the layer-by-layer path calls (dense_forward/backward, dropout_forward, multiply,
+// the fused losses) in the same order with the same arguments, so both paths give the same
+// bits; tests/models/test_mlp_plan.py checks that. The optimizer step stays separate.
+//
+// For layer l with input width D_l and output width U_l (a Dropout keeps D_l = U_l):
+//   forward   Dense:   z_l = h_l·W_l + b_l, h_{l+1} = f_l(z_l)   (last layer: logits z_L)
+//             Dropout: h_{l+1} = h_l ⊙ keep_l / (1 − rate_l)       (mask seeded per step)
+//   loss      loss_i  = CE(z_L,i, y_i)   dz_L = (1/N) ∂loss_i/∂z_L  (sum_over_batch_size)
+//   backward  Dense:   dW_l += h_lᵀ·dz_l, db_l += Σ dz_l, dh_l = dz_l·W_lᵀ, dz_{l−1} = dh ⊙ f'
+//             Dropout: dh_l = dh_{l+1} ⊙ mask_l
+// Shapes: x (N, D_0); target (N, U_L) one-hot/binary or labels (N) for sparse; loss (N);
+// pred (N, U_L) = f_L(z_L) (probabilities, as the layer path's output).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "baeum/elementwise.h"
+
+namespace baeum {
+
+enum class MlpLoss : int { sigmoid_bce = 0, softmax_ce = 1, sparse_softmax_ce = 2 };
+
+struct MlpLayer {
+  bool dropout = false;
+  int64_t in = 0, out = 0;            // D_l, U_l
+  // Dense
+  Act act = Act::linear;
+  float alpha = 0.0f;
+  bool keep_preact = false;           // store z_l (backward of f reads x, or the last layer)
+  const float* weight = nullptr;      // (D_l, U_l)
+  const float* bias = nullptr;        // (U_l) or null
+  float* dweight = nullptr;           // (D_l, U_l), accumulated
+  float* dbias = nullptr;             // (U_l) or null, accumulated
+  // Dropout
+  double rate = 0.0;
+};
+
+class MlpPlan {
+ public:
+  MlpPlan(std::vector<MlpLayer> layers, MlpLoss loss, float label_smoothing);
+
+  // Zeroes grads[0, n_grads) (the model's flat gradient arena, which holds every dW_l and
+  // db_l), then runs forward, loss and backward for N rows. seeds: one per Dropout layer,
+  // in order. labels (sparse loss) are row indices already checked to be in [0, U_L).
+  void step(float* loss, float* pred, const float* x, const float* target, const int64_t* labels,
+            const uint64_t* seeds, int64_t N, float* grads, int64_t n_grads);
+
+  const std::vector<MlpLayer>& layers() const { return layers_; }
+  int num_dropouts() const;
+
+ private:
+  std::vector<MlpLayer> layers_;
+  MlpLoss loss_;
+  float label_smoothing_;
+  // Per layer: output h_{l+1}, z_l (Dense with keep_preact), keep mask (Dropout); sized for
+  // the largest N seen so far (grown, never shrunk: no allocation in the steady state).
+  std::vector<std::vector<float>> out_, pre_, mask_;
+  std::vector<float> dlogits_, dloss_, grad_a_, grad_b_;
+  int64_t capacity_ = 0;
+  void reserve(int64_t N);
+};
+
+}  // namespace baeum

@@ -1,0 +1,158 @@
+// bind_mlp.cpp — baeum._core.MlpPlan: the fused Dense/Dropout training step (see mlp.h).
+//
+// The plan keeps references to every array it points into (weights, gradient views, the
+// gradient arena), so the pointers stay valid as long as the plan lives. Everything is
+// checked when the plan is built (shapes chain, gradients lie inside the arena, nothing
+// overlaps) and again per step for the batch (x, targets, seeds, labels in range).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "baeum/mlp.h"
+#include <pybind11/stl.h>
+
+#include "bindings/common.h"
+
+using namespace baeum_bind;
+
+namespace {
+
+bool inside(const py::array& part, const py::array& whole) {
+  const char* p = static_cast<const char*>(part.data());
+  const char* w = static_cast<const char*>(whole.data());
+  return p >= w && p + part.nbytes() <= w + whole.nbytes();
+}
+
+class PyMlpPlan {
+ public:
+  PyMlpPlan(const py::list& layers, int loss, float label_smoothing, py::array grads)
+      : grads_(grads) {
+    const char* op = "MlpPlan";
+    float* g = out_ptr(grads_, "grads", 1);
+    (void)g;
+    if (loss < 0 || loss > 2) throw py::value_error("MlpPlan: unknown loss kind");
+    if (layers.empty()) throw py::value_error("MlpPlan: no layers");
+    std::vector<baeum::MlpLayer> ls;
+    int64_t width = -1;  // output width of the previous layer
+    for (py::handle h : layers) {
+      py::tuple t = h.cast<py::tuple>();
+      const std::string kind = t[0].cast<std::string>();
+      baeum::MlpLayer L;
+      if (kind == "dropout") {
+        L.dropout = true;
+        L.in = L.out = width >= 0 ? width : t[1].cast<int64_t>();
+        L.rate = t[2].cast<double>();
+        if (L.in <= 0 || !(L.rate > 0.0 && L.rate <= 1.0))
+          throw py::value_error("MlpPlan: a dropout needs a positive width and 0 < rate <= 1");
+      } else if (kind == "dense") {
+        py::array w = t[1].cast<py::array>(), dw = t[3].cast<py::array>();
+        L.weight = in_ptr(w, "weight", 2);
+        L.dweight = out_ptr(dw, "dweight", 2);
+        L.in = w.shape(0);
+        L.out = w.shape(1);
+        if (dw.shape(0) != L.in || dw.shape(1) != L.out)
+          throw py::value_error("MlpPlan: dweight has shape " + shape_str(dw) + ", weight " +
+                                shape_str(w));
+        if (width >= 0 && L.in != width)
+          throw py::value_error("MlpPlan: a Dense layer expects " + std::to_string(L.in) +
+                                " inputs but the previous layer gives " + std::to_string(width));
+        if (!inside(dw, grads_)) throw py::value_error("MlpPlan: dweight is not inside grads");
+        require_disjoint(grads_, w, op);
+        keep_.append(w);
+        keep_.append(dw);
+        if (!t[2].is_none()) {
+          py::array b = t[2].cast<py::array>(), db = t[4].cast<py::array>();
+          L.bias = in_ptr(b, "bias", 1);
+          L.dbias = out_ptr(db, "dbias", 1);
+          if (b.shape(0) != L.out || db.shape(0) != L.out)
+            throw py::value_error("MlpPlan: bias/dbias must have " + std::to_string(L.out) +
+                                  " entries");
+          if (!inside(db, grads_)) throw py::value_error("MlpPlan: dbias is not inside grads");
+          require_disjoint(grads_, b, op);
+          keep_.append(b);
+          keep_.append(db);
+        }
+        const int act = t[5].cast<int>();
+        if (act < 0 || act >= baeum::kNumActs) throw py::value_error("MlpPlan: unknown activation");
+        L.act = static_cast<baeum::Act>(act);
+        L.alpha = t[6].cast<float>();
+        L.keep_preact = t[7].cast<bool>();
+      } else {
+        throw py::value_error("MlpPlan: layer kind must be 'dense' or 'dropout', got " + kind);
+      }
+      width = L.out;
+      ls.push_back(L);
+    }
+    if (ls.back().dropout || !ls.back().keep_preact)
+      throw py::value_error("MlpPlan: the last layer must be a Dense that keeps its logits");
+    in_ = ls.front().in;
+    classes_ = ls.back().out;
+    plan_ = std::make_unique<baeum::MlpPlan>(std::move(ls), static_cast<baeum::MlpLoss>(loss),
+                                             label_smoothing);
+    sparse_ = loss == 2;
+  }
+
+  py::tuple step(py::array x, py::array y, const std::vector<uint64_t>& seeds) {
+    const char* op = "MlpPlan.step";
+    const float* px = in_ptr(x, "x", 2);
+    const int64_t N = x.shape(0);
+    if (x.shape(1) != in_ || N <= 0)
+      throw py::value_error(std::string(op) + ": x has shape " + shape_str(x) + ", expected (N, " +
+                            std::to_string(in_) + ") with N >= 1");
+    const float* pt = nullptr;
+    std::vector<int64_t> labels;
+    if (sparse_) {
+      const float* py_ = in_ptr(y, "labels", 1);
+      if (y.shape(0) != N) throw py::value_error(std::string(op) + ": labels must have N entries");
+      labels.resize(static_cast<size_t>(N));
+      for (int64_t i = 0; i < N; ++i) {
+        const float v = py_[i];
+        if (!(v >= 0.f && v < static_cast<float>(classes_)) || v != static_cast<float>(static_cast<int64_t>(v)))
+          throw py::value_error(std::string(op) + ": label " + std::to_string(v) +
+                                " is not a class index in [0, " + std::to_string(classes_) + ")");
+        labels[static_cast<size_t>(i)] = static_cast<int64_t>(v);
+      }
+    } else {
+      pt = in_ptr(y, "target", 2);
+      if (y.shape(0) != N || y.shape(1) != classes_)
+        throw py::value_error(std::string(op) + ": target has shape " + shape_str(y) +
+                              ", expected (" + std::to_string(N) + ", " + std::to_string(classes_) + ")");
+    }
+    if (static_cast<int>(seeds.size()) != plan_->num_dropouts())
+      throw py::value_error(std::string(op) + ": one seed per Dropout layer is needed");
+    require_disjoint(grads_, x, op);
+    require_disjoint(grads_, y, op);
+    py::array_t<float> loss(N);
+    py::array_t<float> pred({N, classes_});
+    float* pl = loss.mutable_data();
+    float* pp = pred.mutable_data();
+    float* pg = static_cast<float*>(grads_.mutable_data());
+    const int64_t ng = grads_.shape(0);
+    {
+      py::gil_scoped_release release;
+      plan_->step(pl, pp, px, pt, sparse_ ? labels.data() : nullptr, seeds.data(), N, pg, ng);
+    }
+    return py::make_tuple(loss, pred);
+  }
+
+ private:
+  std::unique_ptr<baeum::MlpPlan> plan_;
+  py::array grads_;
+  py::list keep_;
+  int64_t in_ = 0, classes_ = 0;
+  bool sparse_ = false;
+};
+
+}  // namespace
+
+void bind_mlp(py::module_& m) {
+  py::class_<PyMlpPlan>(m, "MlpPlan",
+                        "The fused training step of a Dense/Dropout stack (see csrc/baeum/mlp.h).\n"
+                        "MlpPlan(layers, loss, label_smoothing, grads); layers: tuples\n"
+                        "('dense', W, b|None, dW, db|None, act, alpha, keep_preact) or\n"
+                        "('dropout', width, rate); loss 0 sigmoid-BCE, 1 softmax-CE, 2 sparse.")
+      .def(py::init<const py::list&, int, float, py::array>(), py::arg("layers"), py::arg("loss"),
+           py::arg("label_smoothing"), py::arg("grads"))
+      .def("step", &PyMlpPlan::step, py::arg("x"), py::arg("y"), py::arg("seeds"),
+           "Zero grads, forward, loss, backward; returns (per-sample loss (N,), predictions).");
+}
