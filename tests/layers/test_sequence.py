@@ -128,10 +128,14 @@ def test_embedding_backward_is_scatter_add(rng):
     assert not want[3].any() - 1  # row 3 never used: only the initial 1s
     np.testing.assert_array_equal(dx, np.zeros(ids.shape))
     assert layer.backward(dy, ctx, need_dx=False) is None
-    # deterministic: the same call twice gives the same bits
-    g1 = ref.embedding_backward(dy, ids, np.zeros((6, 3), np.float32))
-    g2 = ref.embedding_backward(dy, ids, np.zeros((6, 3), np.float32))
-    np.testing.assert_array_equal(g1, g2)
+    # deterministic: the same bits as np.add.at (contributions added in position order)
+    for shape, vocab in [((2, 4), 6), ((7, 13), 3), ((300,), 1000), ((0, 5), 4), ((50, 9), 2)]:
+        many = rng.integers(0, vocab, size=shape)
+        d = rng.standard_normal(shape + (5,)).astype(np.float32)
+        want = rng.standard_normal((vocab, 5)).astype(np.float32)
+        got = want.copy()
+        np.add.at(want, many.reshape(-1), d.reshape(-1, 5))
+        np.testing.assert_array_equal(ref.embedding_backward(d, many, got), want)
 
 
 def test_embedding_weights_gradient_vs_finite_differences(rng):

@@ -57,7 +57,7 @@ class Embedding(Layer):
 
     mask_zero=True: id 0 is padding; compute_mask returns ids != 0 (so input_dim must be the
     vocabulary size + 1). input_length= is accepted and ignored with Keras 3's warning.
-    Backward is a scatter-add (np.add.at: deterministic); the ids get no gradient (zeros).
+    Backward is a scatter-add (deterministic: the bits of np.add.at); the ids get no gradient (zeros).
     """
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,

@@ -21,12 +21,23 @@ def embedding_backward(dout, indices, dembeddings):
     """dembeddings[v] += Σ over positions p with indices[p] == v of dout[p]   (a scatter-add).
 
     dout: (*S, D); indices: S; dembeddings: (V, D), accumulated into (+=) and returned.
-    np.add.at adds the rows one after another in index order, so repeated indices are summed
-    in a fixed order: the result is deterministic (bit-identical run to run).
+    Deterministic, and bit-identical to ``np.add.at(dembeddings, indices, dout)``: each row
+    receives its contributions one after another in position order. Done in rounds (why:
+    np.add.at is ~3× slower): round k adds every id's k-th occurrence, and within a round
+    the ids are distinct, so a plain fancy-index += is exact.
     """
     D = dembeddings.shape[1]
-    np.add.at(dembeddings, np.asarray(indices, np.int64).reshape(-1),
-              np.asarray(dout, np.float32).reshape(-1, D))
+    flat = np.asarray(indices, np.int64).reshape(-1)
+    rows = np.asarray(dout, np.float32).reshape(-1, D)
+    if flat.size == 0:
+        return dembeddings
+    order = np.argsort(flat, kind="stable")  # equal ids keep their position order
+    ids = flat[order]
+    first = np.r_[True, ids[1:] != ids[:-1]]
+    rank = np.arange(ids.size) - np.maximum.accumulate(np.where(first, np.arange(ids.size), 0))
+    for k in range(int(rank.max()) + 1):
+        sel = order[rank == k]  # the k-th occurrence of each id that has one
+        dembeddings[flat[sel]] += rows[sel]
     return dembeddings
 
 
