@@ -30,7 +30,9 @@
 #include "baeum/rnn.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "baeum/gemm.h"
@@ -47,52 +49,281 @@ namespace {
 #endif
 
 constexpr int64_t kRowBlock = 4;  // rows per micro-kernel block; thread splits align to it
-constexpr int64_t kColBlock = 32;
+// Up to this many input features the input projection (forward) and dX = dG·Wᵀ (backward)
+// run per thread with the small kernels: a general GEMM call costs more in packing there.
+constexpr int64_t kSmallF = 64;
 
-// C[MR×nb] (=) A[MR×K]·B[K×nb]; each element accumulates over k in order (same for any MR).
-template <int MR, int64_t NB>
+// Eight floats as one GCC/Clang vector: one ymm in the AVX2 / AVX-512 clones, two xmm in the
+// SSE2 one. Why: gcc keeps a float acc[4][16] array on the stack; vector-typed locals stay
+// in registers, which is what makes the kernel FMA-bound instead of load/store-bound.
+typedef float v8f __attribute__((vector_size(32)));
+// The same type for unaligned, aliasing loads: a plain vector load. (std::memcpy into a v8f
+// array compiled to two 16-byte stores plus a 32-byte reload: a store-forwarding stall on
+// every k, which was 60% of the kernel's time.)
+typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+
+// C[MR×8·NV] = A[MR×K]·B[K×8·NV]: MR·NV vector accumulators, each element summed over k in order.
+template <int MR, int NV>
 RNN_INLINE void mm_block(float* C, int64_t ldc, const float* A, int64_t lda, const float* B,
-                         int64_t ldb, int64_t K, int64_t nb) {
-  float acc[MR][NB];
+                         int64_t ldb, int64_t K) {
+  v8f acc[MR][NV];
   for (int r = 0; r < MR; ++r)
-    for (int64_t j = 0; j < NB; ++j) acc[r][j] = 0.0f;
-  if (nb == NB) {
-    for (int64_t k = 0; k < K; ++k) {
-      const float* b = B + k * ldb;
-      for (int r = 0; r < MR; ++r) {
-        const float a = A[r * lda + k];
-#pragma omp simd
-        for (int64_t j = 0; j < NB; ++j) acc[r][j] += a * b[j];
-      }
-    }
-  } else {
-    for (int64_t k = 0; k < K; ++k) {
-      const float* b = B + k * ldb;
-      for (int r = 0; r < MR; ++r) {
-        const float a = A[r * lda + k];
-        for (int64_t j = 0; j < nb; ++j) acc[r][j] += a * b[j];
-      }
+    for (int v = 0; v < NV; ++v) acc[r][v] = v8f{};
+  for (int64_t k = 0; k < K; ++k) {
+    v8f b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = *reinterpret_cast<const v8u*>(B + k * ldb + 8 * v);
+    for (int r = 0; r < MR; ++r) {
+      const float a = A[r * lda + k];
+      for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
     }
   }
-  for (int r = 0; r < MR; ++r) std::memcpy(C + r * ldc, acc[r], sizeof(float) * nb);
+  for (int r = 0; r < MR; ++r) std::memcpy(C + r * ldc, acc[r], sizeof(acc[r]));
+}
+
+// The last nb < 8 columns, one row: same per-element order (sum over k).
+RNN_INLINE void mm_tail(float* C, const float* A, const float* B, int64_t ldb, int64_t K,
+                        int64_t nb) {
+  float acc[8] = {0};
+  for (int64_t k = 0; k < K; ++k) {
+    const float a = A[k];
+    const float* b = B + k * ldb;
+#pragma omp simd
+    for (int64_t j = 0; j < nb; ++j) acc[j] += a * b[j];
+  }
+  std::memcpy(C, acc, sizeof(float) * nb);
 }
 
 // C (M×Nc, ldc) = A (M×K, lda) · B (K×Nc, ldb). Small sizes, called once per step per thread.
 // Why target_clones: the default build targets SSE2; this loop is FMA-bound, so the AVX2 /
 // AVX-512 clone picked at load time is 2-4x faster.
 #if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 void small_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* B, int64_t ldb,
                 int64_t M, int64_t K, int64_t Nc) {
-  for (int64_t j0 = 0; j0 < Nc; j0 += kColBlock) {
-    const int64_t nb = std::min(kColBlock, Nc - j0);
+  int64_t j0 = 0;
+  for (; j0 + 16 <= Nc; j0 += 16) {
     int64_t i = 0;
     for (; i + kRowBlock <= M; i += kRowBlock)
-      mm_block<kRowBlock, kColBlock>(C + i * ldc + j0, ldc, A + i * lda, lda, B + j0, ldb, K, nb);
-    for (; i < M; ++i) mm_block<1, kColBlock>(C + i * ldc + j0, ldc, A + i * lda, lda, B + j0, ldb, K, nb);
+      mm_block<kRowBlock, 2>(C + i * ldc + j0, ldc, A + i * lda, lda, B + j0, ldb, K);
+    for (; i < M; ++i) mm_block<1, 2>(C + i * ldc + j0, ldc, A + i * lda, lda, B + j0, ldb, K);
+  }
+  if (j0 + 8 <= Nc) {
+    int64_t i = 0;
+    for (; i + kRowBlock <= M; i += kRowBlock)
+      mm_block<kRowBlock, 1>(C + i * ldc + j0, ldc, A + i * lda, lda, B + j0, ldb, K);
+    for (; i < M; ++i) mm_block<1, 1>(C + i * ldc + j0, ldc, A + i * lda, lda, B + j0, ldb, K);
+    j0 += 8;
+  }
+  if (j0 < Nc)
+    for (int64_t i = 0; i < M; ++i) mm_tail(C + i * ldc + j0, A + i * lda, B + j0, ldb, K, Nc - j0);
+}
+
+// Panel widths of a packed right operand: 16 columns while more than 8 remain, then 8.
+RNN_INLINE int64_t panel_width(int64_t left) { return left > 8 ? 16 : 8; }
+
+int64_t packed_size(int64_t K, int64_t Nc) {
+  int64_t n = 0;
+  for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) n += K * panel_width(Nc - j0);
+  return n;
+}
+
+// dst = B (K × Nc, element get(k, j)) as column panels [K][w], zero-padded past Nc.
+// Why: the per-step product walks B once per row block; panels make that walk sequential
+// (the unpacked (U, 4U) matrix is read with a 2 KB stride at 128 units: a cache line and
+// often a TLB miss per k). Packed once per sequence, reused by all T steps.
+template <class Get>
+void pack_panels(float* dst, int64_t K, int64_t Nc, Get get) {
+  for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
+    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < w; ++j) *dst++ = j < nb ? get(k, j0 + j) : 0.0f;
   }
 }
+
+// C[MR×nb] = A[MR×K]·P[K×8·NV] for one packed panel (nb ≤ 8·NV columns stored).
+template <int MR, int NV>
+RNN_INLINE void mm_panel(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
+                         int64_t K, int64_t nb) {
+  v8f acc[MR][NV];
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = v8f{};
+  for (int64_t k = 0; k < K; ++k) {
+    v8f b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = *reinterpret_cast<const v8u*>(P + k * 8 * NV + 8 * v);
+    for (int r = 0; r < MR; ++r) {
+      const float a = A[r * lda + k];
+      for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
+    }
+  }
+  for (int r = 0; r < MR; ++r) std::memcpy(C + r * ldc, acc[r], sizeof(float) * nb);
+}
+
+// C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels.
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P, int64_t M,
+                 int64_t K, int64_t Nc) {
+  for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
+    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
+    int64_t i = 0;
+    if (w == 16) {
+      for (; i + kRowBlock <= M; i += kRowBlock)
+        mm_panel<kRowBlock, 2>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
+      for (; i < M; ++i) mm_panel<1, 2>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
+    } else {
+      for (; i + kRowBlock <= M; i += kRowBlock)
+        mm_panel<kRowBlock, 1>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
+      for (; i < M; ++i) mm_panel<1, 1>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
+    }
+    P += K * w;
+  }
+}
+
+// exp / tanh / sigmoid without libm so the fused gate loops vectorise: the same Cephes-based
+// formulas as elementwise.cpp (~2 ulp), repeated here because they must inline into the
+// gate loops (a call per element would keep every loop scalar).
+RNN_INLINE float fast_exp(float x) {
+  const float xc = std::min(88.72283935546875f, std::max(-87.3365478515625f, x));
+  const float t = xc * 1.44269504088896341f + 0.5f;
+  float fx = static_cast<float>(static_cast<int32_t>(t));
+  fx = fx > t ? fx - 1.0f : fx;
+  float r = xc - fx * 0.693359375f;
+  r = r - fx * -2.12194440e-4f;
+  const float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float er = p * z + r + 1.0f;
+  const int32_t n = static_cast<int32_t>(fx), h = n >> 1;
+  const int32_t b1 = (h + 127) << 23, b2 = (n - h + 127) << 23;
+  float p1, p2;
+  std::memcpy(&p1, &b1, sizeof(p1));
+  std::memcpy(&p2, &b2, sizeof(p2));
+  const float y = er * p1 * p2 + (x - x);
+  return x > 88.72283935546875f ? std::numeric_limits<float>::infinity()
+                                : (x < -87.3365478515625f ? 0.0f : y);
+}
+
+RNN_INLINE float fast_tanh(float x) {
+  const float a = std::fabs(x);
+  const float z = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  const float small = p * z * x + x;
+  const float big = 1.0f - 2.0f / (fast_exp(2.0f * a) + 1.0f);
+  return a < 0.625f ? small : (x < 0.0f ? -big : big);
+}
+
+RNN_INLINE float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
+
+
+// ---- fused gate math (tanh / sigmoid) --------------------------------------------------
+// Each takes the gate blocks at stride S and runs n elements. Rows call them on the first
+// U8 = U rounded down to 8 elements, then once more on the ragged tail copied into 8-wide
+// zero-padded scratch (S = 8, n = 8). Why: with U = 20 the compiler's scalar epilogue for
+// the last 4 elements cost more than the 16 vectorised ones (each element is 5 exps).
+
+RNN_INLINE void lstm_fwd_math(float* z, const float* hr, const float* cprev, float* cn,
+                              float* h, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float ig = fast_sigmoid(z[j] + hr[j]);
+    const float fg = fast_sigmoid(z[S + j] + hr[S + j]);
+    const float gg = fast_tanh(z[2 * S + j] + hr[2 * S + j]);
+    const float og = fast_sigmoid(z[3 * S + j] + hr[3 * S + j]);
+    const float c = fg * cprev[j] + ig * gg;
+    const float tc = fast_tanh(c);
+    z[j] = ig;
+    z[S + j] = fg;
+    z[2 * S + j] = gg;
+    z[3 * S + j] = og;
+    z[4 * S + j] = tc;
+    cn[j] = c;
+    h[j] = og * tc;
+  }
+}
+
+RNN_INLINE void gru_fwd_math(float* z, const float* hr, const float* bh, const float* hpv,
+                             float* h, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float zg = fast_sigmoid(z[j] + hr[j] + bh[j]);
+    const float rg = fast_sigmoid(z[S + j] + hr[S + j] + bh[S + j]);
+    const float m = hr[2 * S + j] + bh[2 * S + j];
+    const float hh = fast_tanh(z[2 * S + j] + rg * m);
+    z[j] = zg;
+    z[S + j] = rg;
+    z[2 * S + j] = hh;
+    z[3 * S + j] = m;
+    h[j] = zg * hpv[j] + (1.0f - zg) * hh;
+  }
+}
+
+RNN_INLINE void tanh_fwd_math(float* z, const float* hr, float* h, int64_t S, int64_t n) {
+  (void)S;
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float y = fast_tanh(z[j] + hr[j]);
+    z[j] = y;
+    h[j] = y;
+  }
+}
+
+// d: ∂L/∂h_s; z: saved [i f g o act(c)]; dc: in ∂L/∂c_s (carried), out ∂L/∂c_{s−1}.
+RNN_INLINE void lstm_bwd_math(float* gx, const float* d, const float* z, const float* cprev,
+                              float* dc, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float ig = z[j], fg = z[S + j], gg = z[2 * S + j], og = z[3 * S + j], tc = z[4 * S + j];
+    const float c = dc[j] + d[j] * og * (1.0f - tc * tc);
+    gx[j] = c * gg * ig * (1.0f - ig);
+    gx[S + j] = c * cprev[j] * fg * (1.0f - fg);
+    gx[2 * S + j] = c * ig * (1.0f - gg * gg);
+    gx[3 * S + j] = d[j] * tc * og * (1.0f - og);
+    dc[j] = c * fg;
+  }
+}
+
+// GRU reset_after: input-side gx and recurrent-side gh gradients, direct term d⊙z.
+RNN_INLINE void gru_bwd_math(float* gx, float* gh, float* dir, const float* d, const float* z,
+                             const float* hpv, int64_t S, int64_t n) {
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j) {
+    const float zg = z[j], rg = z[S + j], hh = z[2 * S + j], mh = z[3 * S + j];
+    const float dhp = d[j] * (1.0f - zg) * (1.0f - hh * hh);
+    const float dzp = d[j] * (hpv[j] - hh) * zg * (1.0f - zg);
+    const float drp = dhp * mh * rg * (1.0f - rg);
+    gx[j] = dzp;
+    gx[S + j] = drp;
+    gx[2 * S + j] = dhp;
+    gh[j] = dzp;
+    gh[S + j] = drp;
+    gh[2 * S + j] = dhp * rg;
+    dir[j] = d[j] * zg;
+  }
+}
+
+// Scratch for a ragged tail: copy `nb` blocks of r elements (stride U) in, 8-wide, zero-padded.
+RNN_INLINE void tail_in(float* dst, const float* src, int blocks, int64_t U, int64_t r) {
+  for (int b = 0; b < blocks; ++b)
+    for (int64_t j = 0; j < 8; ++j) dst[b * 8 + j] = j < r ? src[b * U + j] : 0.0f;
+}
+RNN_INLINE void tail_out(float* dst, const float* src, int blocks, int64_t U, int64_t r) {
+  for (int b = 0; b < blocks; ++b)
+    for (int64_t j = 0; j < r; ++j) dst[b * U + j] = src[b * 8 + j];
+}
+
+// Whether the fused single-pass gate loops apply (the Keras defaults tanh / sigmoid);
+// other activations take the multi-pass path through activation_forward.
+bool fused_acts(Act act, Act ract) { return act == Act::tanh && ract == Act::sigmoid; }
 
 // In place y = f(y) on n contiguous floats (single-threaded at these sizes).
 RNN_INLINE void act_inplace(float* y, int64_t n, Act a) {
@@ -168,11 +399,21 @@ void for_row_blocks(const Seq& q, Fn f) {
 
 // ---- forward -----------------------------------------------------------------------------
 
+// Why target_clones: the default build targets SSE2; the fused gate loops (exp, tanh) and the
+// cell updates are 2-4x faster in the AVX2 / AVX-512 clone picked at load time.
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+// rp: R packed (U × GU), or for GRU reset_before R[:, :2U] packed, then R[:, 2U:] at rp_h.
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
-                  const float* rweight, const float* bias, const float* h0, const float* c0) {
+                  const float* rp, const float* rp_h, const float* bias, const float* h0,
+                  const float* c0) {
   const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW;
-  std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f);
+  std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
+      bzero(static_cast<size_t>(3 * U), 0.0f);
   const float* bh = (q.cell == Cell::gru && bias) ? bias + GU : nullptr;  // recurrent bias
+  const bool fused = fused_acts(q.act, q.ract);
+  const int64_t U8 = U & ~int64_t(7);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = q.time(s);
     const float* hprev;
@@ -185,7 +426,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       ldh = T * U;
     }
     const int64_t ncols = q.cell == Cell::gru_reset_before ? 2 * U : GU;
-    small_gemm(hp.data(), GU, hprev, ldh, rweight, GU, m, U, ncols);
+    packed_gemm(hp.data(), GU, hprev, ldh, rp, m, U, ncols);
     for (int64_t i = 0; i < m; ++i) {
       const int64_t n = r0 + i;
       float* z = cache + (n * T + t) * CW;
@@ -194,11 +435,42 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       float* hout = hs + (n * T + s) * U;
       switch (q.cell) {
         case Cell::simple_rnn:
+          if (q.act == Act::tanh) {
+            tanh_fwd_math(z, hr, hout, U, U8);
+            if (U8 < U) {
+              float tz[8], th[8], to[8];
+              tail_in(tz, z + U8, 1, U, U - U8);
+              tail_in(th, hr + U8, 1, U, U - U8);
+              tanh_fwd_math(tz, th, to, 8, 8);
+              tail_out(z + U8, tz, 1, U, U - U8);
+              tail_out(hout + U8, to, 1, U, U - U8);
+            }
+            break;
+          }
           for (int64_t j = 0; j < U; ++j) z[j] += hr[j];
           act_inplace(z, U, q.act);
           std::memcpy(hout, z, sizeof(float) * U);
           break;
         case Cell::lstm: {
+          if (fused) {
+            // One pass: gates, cell update, act(c), h; everything backward needs is stored.
+            const float* cprev = s == 0 ? (c0 ? c0 + n * U : zeros.data()) : cs + (n * T + s - 1) * U;
+            float* cn = cs + (n * T + s) * U;
+            lstm_fwd_math(z, hr, cprev, cn, hout, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tz[5 * 8], th[4 * 8], tc[8], tcn[8], to[8];
+              tail_in(tz, z + U8, 4, U, r);
+              tail_in(th, hr + U8, 4, U, r);
+              tail_in(tc, cprev + U8, 1, U, r);
+              lstm_fwd_math(tz, th, tc, tcn, to, 8, 8);
+              tail_out(z + U8, tz, 5, U, r);
+              tail_out(cn + U8, tcn, 1, U, r);
+              tail_out(hout + U8, to, 1, U, r);
+            }
+            if (q.masked(n, t)) std::memcpy(cn, cprev, sizeof(float) * U);
+            break;
+          }
           for (int64_t j = 0; j < GU; ++j) z[j] += hr[j];
           act_inplace(z, 2 * U, q.ract);
           act_inplace(z + 2 * U, U, q.act);
@@ -216,6 +488,22 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
         }
         case Cell::gru: {
           float* mh = z + 3 * U;
+          if (fused) {
+            const float* b = bh ? bh : bzero.data();
+            gru_fwd_math(z, hr, b, hpv, hout, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tz[4 * 8], th[3 * 8], tb[3 * 8], tp[8], to[8];
+              tail_in(tz, z + U8, 3, U, r);
+              tail_in(th, hr + U8, 3, U, r);
+              tail_in(tb, b + U8, 3, U, r);
+              tail_in(tp, hpv + U8, 1, U, r);
+              gru_fwd_math(tz, th, tb, tp, to, 8, 8);
+              tail_out(z + U8, tz, 4, U, r);
+              tail_out(hout + U8, to, 1, U, r);
+            }
+            break;
+          }
           if (bh) {
             for (int64_t j = 0; j < 2 * U; ++j) z[j] += hr[j] + bh[j];
             for (int64_t j = 0; j < U; ++j) mh[j] = hr[2 * U + j] + bh[2 * U + j];
@@ -243,7 +531,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
     if (q.cell == Cell::gru_reset_before) {
       // (r⊙h)·R_h for the block, then the candidate and the new state.
       const float* rh = cache + (r0 * T + t) * CW + 3 * U;
-      small_gemm(hp.data(), GU, rh, T * CW, rweight + 2 * U, GU, m, U, U);
+      packed_gemm(hp.data(), GU, rh, T * CW, rp_h, m, U, U);
       for (int64_t i = 0; i < m; ++i) {
         const int64_t n = r0 + i;
         float* z = cache + (n * T + t) * CW;
@@ -278,8 +566,13 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
   if (N <= 0 || T <= 0 || U <= 0) return;
   const int64_t G = rnn_gates(cell);
   const Seq q{cell, N, T, F, U, G, G * U, rnn_cache_width(cell, U), act, ract, go_backwards, mask};
-  // 1. Input projection of every (n, t) row at once, bias in the GEMM epilogue.
-  if (F > 0) {
+  // 1. Input projection of every (n, t) row at once, bias in the GEMM epilogue. Few features
+  // (univariate series): each thread projects its own rows with the small kernel instead,
+  // inside the time-loop region (a K = 1 GEMM is all packing overhead).
+  const bool small_f = F > 0 && F <= kSmallF;
+  if (small_f) {
+    // done in forward_rows
+  } else if (F > 0) {
     BiasActArgs args;
     GemmEpilogue ep;
     ep.apply = &bias_act_epilogue;
@@ -291,9 +584,27 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
     for (int64_t r = 0; r < N * T; ++r)
       for (int64_t j = 0; j < q.GU; ++j) cache[r * q.CW + j] = bias ? bias[j] : 0.0f;
   }
-  // 2. The time loop, rows split across threads.
+  // 2. R packed once for all T steps.
+  thread_local std::vector<float> rpack;
+  const int64_t GU = q.GU;
+  const bool split = cell == Cell::gru_reset_before;
+  const int64_t n1 = packed_size(U, split ? 2 * U : GU), n2 = split ? packed_size(U, U) : 0;
+  if (rpack.size() < static_cast<size_t>(n1 + n2)) rpack.resize(static_cast<size_t>(n1 + n2));
+  pack_panels(rpack.data(), U, split ? 2 * U : GU, [&](int64_t k, int64_t j) { return rweight[k * GU + j]; });
+  if (split)
+    pack_panels(rpack.data() + n1, U, U, [&](int64_t k, int64_t j) { return rweight[k * GU + 2 * U + j]; });
+  const float* rp = rpack.data();
+  const float* rp_h = split ? rpack.data() + n1 : nullptr;
+  // 3. The time loop, rows split across threads.
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
-    forward_rows(q, r0, r1, hs, cs, cache, rweight, bias, h0, c0);
+    if (small_f) {
+      const int64_t m = r1 - r0, CW = q.CW;
+      small_gemm(cache + r0 * T * CW, CW, inp + r0 * T * F, F, weight, GU, m * T, F, GU);
+      if (bias)
+        for (int64_t r = r0 * T; r < r1 * T; ++r)
+          for (int64_t j = 0; j < GU; ++j) cache[r * CW + j] += bias[j];
+    }
+    forward_rows(q, r0, r1, hs, cs, cache, rp, rp_h, bias, h0, c0);
   });
 }
 
@@ -305,9 +616,17 @@ struct BackBufs {
   float* dgx;    // (N, T, GU) ∂L/∂(input-side pre-activations), by input time
   float* dgh;    // (N, T, GU) ∂L/∂(recurrent-side pre-activations) (== dgx but for GRU)
   float* hprev;  // (N, T, U)  h_{s−1} by input time (left operand of dR)
-  const float* rt;  // (GU, U) Rᵀ packed once
+  const float* rt;    // Rᵀ (GU × U) packed once (GRU reset_before: rows 0..2U only)
+  const float* rt_h;  // GRU reset_before: rows 2U..3U of Rᵀ (U × U) packed
+  const float* wt;    // Wᵀ (GU × F) packed, when dX is computed per thread (F ≤ kSmallF)
+  float* dinp;        // (N, T, F) or null
 };
 
+// Why target_clones: the default build targets SSE2; the fused gate loops (exp, tanh) and the
+// cell updates are 2-4x faster in the AVX2 / AVX-512 clone picked at load time.
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, float* dh0,
                    float* dc0, const float* dhs, const float* dc_last, const float* h0,
                    const float* c0, const float* hs, const float* cs, const float* cache) {
@@ -316,6 +635,8 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
   std::vector<float> dh(mu), dhn(mu, 0.0f), dcn(mu, 0.0f), direct(mu, 0.0f), tmp(mu),
       zeros(mu, 0.0f), dtc(static_cast<size_t>(U));
   if (dc_last) std::memcpy(dcn.data(), dc_last + r0 * U, sizeof(float) * mu);
+  const bool fused = fused_acts(q.act, q.ract);
+  const int64_t U8 = U & ~int64_t(7);
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = q.time(s);
     const float* hprev;
@@ -354,6 +675,21 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
           const float *ig = z, *fg = z + U, *gg = z + 2 * U, *og = z + 3 * U, *tc = z + 4 * U;
           const float* cprev = s == 0 ? (c0 ? c0 + n * U : zeros.data()) : cs + (n * T + s - 1) * U;
           float* dc = dcn.data() + i * U;
+          if (fused) {  // tanh / sigmoid: derivatives from the saved activations, one pass
+            lstm_bwd_math(gx, d, z, cprev, dc, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tg[4 * 8], td[8], tz[5 * 8], tc[8], tdc[8];
+              tail_in(td, d + U8, 1, U, r);
+              tail_in(tz, z + U8, 5, U, r);
+              tail_in(tc, cprev + U8, 1, U, r);
+              tail_in(tdc, dc + U8, 1, U, r);
+              lstm_bwd_math(tg, td, tz, tc, tdc, 8, 8);
+              tail_out(gx + U8, tg, 4, U, r);
+              tail_out(dc + U8, tdc, 1, U, r);
+            }
+            break;
+          }
           for (int64_t j = 0; j < U; ++j) dtc[j] = d[j] * og[j];
           mul_dact(dtc.data(), tc, U, q.act);
           for (int64_t j = 0; j < U; ++j) {
@@ -371,6 +707,21 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
         }
         case Cell::gru: {
           const float *zg = z, *rg = z + U, *hh = z + 2 * U, *mh = z + 3 * U;
+          if (fused) {
+            gru_bwd_math(gx, gh, dir, d, z, hpv, U, U8);
+            if (U8 < U) {
+              const int64_t r = U - U8;
+              float tgx[3 * 8], tgh[3 * 8], tdir[8], td[8], tz[4 * 8], tp[8];
+              tail_in(td, d + U8, 1, U, r);
+              tail_in(tz, z + U8, 4, U, r);
+              tail_in(tp, hpv + U8, 1, U, r);
+              gru_bwd_math(tgx, tgh, tdir, td, tz, tp, 8, 8);
+              tail_out(gx + U8, tgx, 3, U, r);
+              tail_out(gh + U8, tgh, 3, U, r);
+              tail_out(dir + U8, tdir, 1, U, r);
+            }
+            break;
+          }
           for (int64_t j = 0; j < U; ++j) {
             gx[j] = d[j] * (hpv[j] - hh[j]);
             gx[2 * U + j] = d[j] * (1.0f - zg[j]);
@@ -401,7 +752,7 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
     float* gh0 = B.dgh + (r0 * T + t) * GU;
     if (q.cell == Cell::gru_reset_before) {
       // d(r⊙h) = dĝ_h·R_hᵀ, then the reset gate and the h term through r⊙h.
-      small_gemm(tmp.data(), U, gx0 + 2 * U, T * GU, B.rt + 2 * U * U, U, m, U, U);
+      packed_gemm(tmp.data(), U, gx0 + 2 * U, T * GU, B.rt_h, m, U, U);
       for (int64_t i = 0; i < m; ++i) {
         const int64_t n = r0 + i;
         if (q.masked(n, t)) continue;
@@ -416,9 +767,9 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
         }
         mul_dact(gx, z, 2 * U, q.ract);
       }
-      small_gemm(dhn.data(), U, gx0, T * GU, B.rt, U, m, 2 * U, U);
+      packed_gemm(dhn.data(), U, gx0, T * GU, B.rt, m, 2 * U, U);
     } else {
-      small_gemm(dhn.data(), U, gh0, T * GU, B.rt, U, m, GU, U);
+      packed_gemm(dhn.data(), U, gh0, T * GU, B.rt, m, GU, U);
     }
     for (int64_t i = 0; i < m; ++i) {
       float* dn = dhn.data() + i * U;
@@ -430,6 +781,8 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       }
     }
   }
+  if (B.wt && B.dinp)  // dX rows of this thread: (m·T × GU)·Wᵀ
+    packed_gemm(B.dinp + r0 * T * q.F, q.F, B.dgx + r0 * T * GU, GU, B.wt, m * T, GU, q.F);
   if (dh0) std::memcpy(dh0 + r0 * U, dhn.data(), sizeof(float) * mu);
   if (dc0) std::memcpy(dc0 + r0 * U, dcn.data(), sizeof(float) * mu);
 }
@@ -458,10 +811,23 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
   if (dgx.size() < ng) dgx.resize(ng);
   if (two && dgh.size() < ng) dgh.resize(ng);
   if (hprev.size() < nu) hprev.resize(nu);
-  if (rt.size() < static_cast<size_t>(GU * U)) rt.resize(static_cast<size_t>(GU * U));
-  for (int64_t k = 0; k < U; ++k)
-    for (int64_t j = 0; j < GU; ++j) rt[j * U + k] = rweight[k * GU + j];
-  const BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), hprev.data(), rt.data()};
+  const bool split = cell == Cell::gru_reset_before;
+  const int64_t K1 = split ? 2 * U : GU;
+  const int64_t n1 = packed_size(K1, U), n2 = split ? packed_size(U, U) : 0;
+  if (rt.size() < static_cast<size_t>(n1 + n2)) rt.resize(static_cast<size_t>(n1 + n2));
+  // Rᵀ(j, k) = R(k, j)
+  pack_panels(rt.data(), K1, U, [&](int64_t j, int64_t k) { return rweight[k * GU + j]; });
+  if (split)
+    pack_panels(rt.data() + n1, U, U, [&](int64_t j, int64_t k) { return rweight[k * GU + 2 * U + j]; });
+  const bool small_f = F > 0 && F <= kSmallF && dinp;
+  thread_local std::vector<float> wt;
+  if (small_f) {
+    const int64_t nw = packed_size(GU, F);
+    if (wt.size() < static_cast<size_t>(nw)) wt.resize(static_cast<size_t>(nw));
+    pack_panels(wt.data(), GU, F, [&](int64_t j, int64_t f) { return weight[f * GU + j]; });
+  }
+  const BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), hprev.data(), rt.data(),
+                   split ? rt.data() + n1 : nullptr, small_f ? wt.data() : nullptr, dinp};
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
     backward_rows(q, r0, r1, B, dh0, dc0, dhs, dc_last, h0, c0, hs, cs, cache);
   });
@@ -479,7 +845,8 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
     bias_grad(dbias, B.dgx, NT, GU);
     if (cell == Cell::gru) bias_grad(dbias + GU, B.dgh, NT, GU);
   }
-  if (dinp && F > 0) sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
+  if (dinp && F > 0 && !small_f)
+    sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
 }
 
 }  // namespace baeum

@@ -12,7 +12,7 @@ CELLS = ["simple_rnn", "lstm", "gru", "gru_rb"]
 GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3, "gru_rb": 3}
 # (N, T, F, U)
 SHAPES = [(1, 1, 1, 1), (2, 5, 3, 4), (5, 1, 2, 17), (1, 9, 4, 7), (13, 6, 1, 20), (6, 4, 37, 33),
-          (33, 3, 5, 9)]
+          (33, 3, 5, 9), (3, 4, 70, 9)]  # F > 64: the input projection and dX take the GEMM path
 
 
 def _problem(rng, cell, n, t, f, u, bias=True, states=True):
