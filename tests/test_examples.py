@@ -75,7 +75,6 @@ def test_wavenet_and_conv_gru(capsys):
         assert results[name] < 0.5 * results["naive"], name
 
 
-
 def test_three_styles_on_iris_give_the_same_accuracy():
     results = load("three_styles_iris").main()
     assert set(results) == {"sequential", "functional", "subclassed"}
@@ -96,3 +95,16 @@ def test_autoencoder_and_gan_with_train_on_batch():
     assert losses[-1] < 0.5 * losses[0]
     assert all(b < a * 1.05 for a, b in zip(losses, losses[1:]))
     assert abs(g["mean"] - g["real_mean"]) < 0.5 < abs(g["start_mean"] - g["real_mean"])
+
+
+def test_cnn_digits_reaches_course_accuracy(capsys):
+    model, accuracy = load("cnn_digits").main()
+    assert accuracy >= 0.97
+    assert [layer.count_params() for layer in model.layers] == [160, 1160, 0, 11790, 620, 210]
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_conv_autoencoder_learns_to_reconstruct():
+    before, after, mean_image = load("conv_autoencoder").main()
+    assert after < 0.25 * before
+    assert after < 0.5 * mean_image

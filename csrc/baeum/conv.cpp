@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "baeum/gemm.h"
+#include "baeum/gemm_kernels.h"
 #include "baeum/parallel.h"
 
 namespace baeum {
@@ -131,6 +132,117 @@ void col2im_rows(float* dinp, const float* dcol, const ConvShape& s, int64_t r0,
   }
 }
 
+// The micro-kernel sgemm would use (same ISA choice, so tests can force each path).
+const MicroKernel& conv_microkernel() {
+#if defined(BAEUM_X86)
+  switch (gemm_isa()) {
+    case Isa::avx512: return microkernel_avx512();
+    case Isa::avx2: return microkernel_avx2();
+    default: break;
+  }
+#endif
+  return microkernel_generic();
+}
+
+// im2col rows r0 .. r0+rows (rows ≤ mr), channels c0 .. c0+cg, written straight into one
+// packed GEMM panel (the micro-kernel's Ã): element (i, p) at dst[p·mr + i]; rows i ≥ `rows`
+// are zero. Why: im2col into a row-major col and then packing it copies every value twice.
+void im2col_panel(float* dst, int mr, const float* inp, const ConvShape& s, int64_t r0,
+                  int64_t rows, int64_t c0, int64_t cg) {
+  const int64_t ohw = s.OH * s.OW, kg = s.KH * s.KW * cg;
+  int64_t n = r0 / ohw, oh = (r0 % ohw) / s.OW, ow = r0 % s.OW;
+  for (int64_t i = 0; i < rows; ++i) {
+    float* d = dst + i;
+    const float* img = inp + n * s.H * s.W * s.C + c0;
+    const int64_t ih0 = oh * s.SH - s.PT, iw0 = ow * s.SW - s.PL;
+    int64_t p = 0;
+    for (int64_t kh = 0; kh < s.KH; ++kh) {
+      const int64_t ih = ih0 + kh * s.DH;
+      if (ih < 0 || ih >= s.H) {
+        for (int64_t q = 0; q < s.KW * cg; ++q, ++p) d[p * mr] = 0.0f;
+        continue;
+      }
+      const float* src = img + ih * s.W * s.C;
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        const int64_t iw = iw0 + kw * s.DW;
+        if (iw < 0 || iw >= s.W) {
+          for (int64_t c = 0; c < cg; ++c, ++p) d[p * mr] = 0.0f;
+        } else {
+          const float* x = src + iw * s.C;
+          for (int64_t c = 0; c < cg; ++c, ++p) d[p * mr] = x[c];
+        }
+      }
+    }
+    if (++ow == s.OW) {
+      ow = 0;
+      if (++oh == s.OH) oh = 0, ++n;
+    }
+  }
+  for (int64_t i = rows; i < mr; ++i)
+    for (int64_t p = 0; p < kg; ++p) dst[p * mr + i] = 0.0f;
+}
+
+// Forward as an implicit GEMM on the micro-kernel: per block of rows, im2col straight into
+// packed panels, then every (panel, NR columns) register tile, with bias + activation on
+// each tile as it is stored. The weight is packed once per call into NR-column panels
+// (zero-padded), shared read-only by all threads.
+void conv_forward_implicit(float* out, float* preact, const float* inp, const float* weight,
+                           const float* bias, const ConvShape& s, Act act, float alpha,
+                           const MicroKernel& uk) {
+  const int64_t R = s.N * s.OH * s.OW;
+  const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
+  const int mr = uk.mr, nr = uk.nr;
+  const int64_t njr = (ocg + nr - 1) / nr;
+  thread_local std::vector<float> bbuf;
+  float* bp = scratch(bbuf, s.G * njr * kg * nr);
+  for (int64_t g = 0; g < s.G; ++g)
+    for (int64_t j = 0; j < njr; ++j) {
+      float* d = bp + (g * njr + j) * kg * nr;
+      const int64_t cols = std::min<int64_t>(nr, ocg - j * nr);
+      for (int64_t p = 0; p < kg; ++p) {
+        const float* w = weight + p * s.OC + g * ocg + j * nr;
+        for (int64_t jj = 0; jj < nr; ++jj) d[p * nr + jj] = jj < cols ? w[jj] : 0.0f;
+      }
+    }
+  // Rows per block: whole panels, the packed block (rb × Kg) ≤ 256 KiB so it stays in L2.
+  const int64_t rb = std::max<int64_t>(mr, kColFloats / std::max<int64_t>(1, kg) / mr * mr);
+  const int64_t nb = (R + rb - 1) / rb;
+  const int nt = team_for(R * kg * s.OC, nb);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t b = 0; b < nb; ++b) {
+    static thread_local std::vector<float> abuf;
+    const int64_t r0 = b * rb, r1 = std::min(R, r0 + rb);
+    const int64_t npanels = (r1 - r0 + mr - 1) / mr;
+    float* a = scratch(abuf, npanels * mr * kg);
+    for (int64_t g = 0; g < s.G; ++g) {
+      for (int64_t q = 0; q < npanels; ++q) {
+        const int64_t i0 = r0 + q * mr;
+        im2col_panel(a + q * mr * kg, mr, inp, s, i0, std::min<int64_t>(mr, r1 - i0), g * cg, cg);
+      }
+      BiasActArgs args;
+      args.alpha = alpha;
+      args.preact = preact ? preact + g * ocg : nullptr;
+      args.ldp = s.OC;
+      GemmEpilogue ep;
+      ep.bias = bias ? bias + g * ocg : nullptr;
+      ep.act = static_cast<int>(act);
+      ep.user = &args;
+      for (int64_t j = 0; j < njr; ++j) {
+        const float* bj = bp + (g * njr + j) * kg * nr;
+        const int nn = static_cast<int>(std::min<int64_t>(nr, ocg - j * nr));
+        for (int64_t q = 0; q < npanels; ++q) {
+          const int64_t i0 = r0 + q * mr;
+          const int mm = static_cast<int>(std::min<int64_t>(mr, r1 - i0));
+          float* c = out + i0 * s.OC + g * ocg + j * nr;
+          uk.tile(kg, a + q * mr * kg, bj, nr, c, s.OC, mm, nn, 0.0f);
+          bias_act_epilogue(ep, c, s.OC, i0, j * nr, mm, nn);
+        }
+      }
+    }
+  }
+}
+
 // dinp (N,H,W,C) = col2im(dz·Wᵀ) over image blocks; then, if ep, ep on each block's rows
 // (C columns) while they are in cache (the transposed convolution's bias + activation).
 void conv_backward_data(float* dinp, const float* dz, const float* weight, const ConvShape& s,
@@ -138,18 +250,54 @@ void conv_backward_data(float* dinp, const float* dz, const float* weight, const
   const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
   const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C;
   const bool pw = is_pointwise(s);
+  // Implicit GEMM (not 1×1 stride 1): per panel of mr output pixels, dcol = dz·Wᵀ is
+  // computed tile by tile into an mr × Kg buffer that stays in L1 and is scattered by
+  // col2im at once. Why: a whole block's dcol (rows × Kg, e.g. 1024 × 288 floats for one
+  // 32×32 image) would spill L2 between the GEMM writing it and col2im reading it.
+  const MicroKernel& uk = conv_microkernel();
+  const int mr = uk.mr, nr = uk.nr;
+  const int64_t njr = (kg + nr - 1) / nr;
+  float* bt = nullptr;  // Wᵀ per group in NR-column panels: (o, k) at (g·njr + j)·OCg·nr + o·nr + k − j·nr
+  thread_local std::vector<float> bt_buf;
+  if (!pw && kg > 0 && s.OC > 0) {
+    bt = scratch(bt_buf, s.G * njr * ocg * nr);
+    for (int64_t g = 0; g < s.G; ++g)
+      for (int64_t j = 0; j < njr; ++j)
+        for (int64_t o = 0; o < ocg; ++o) {
+          float* d = bt + ((g * njr + j) * ocg + o) * nr;
+          for (int64_t jj = 0; jj < nr; ++jj) {
+            const int64_t k = j * nr + jj;
+            d[jj] = k < kg ? weight[k * s.OC + g * ocg + o] : 0.0f;
+          }
+        }
+  }
   const int64_t ib = std::max<int64_t>(1, kColFloats / std::max<int64_t>(1, ohw * kg));
   const int64_t nb = (s.N + ib - 1) / ib;
   const int nt = team_for(s.N * ohw * kg * s.OC, nb);
   (void)nt;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t b = 0; b < nb; ++b) {
-    static thread_local std::vector<float> buf;
+    static thread_local std::vector<float> buf, apan;
     const int64_t n0 = b * ib, n1 = std::min(s.N, n0 + ib);
     const int64_t r0 = n0 * ohw, r1 = n1 * ohw, m = r1 - r0;
     float* dst = dinp + n0 * hwc;
     if (!pw || m == 0 || s.OC == 0) std::fill(dst, dst + (n1 - n0) * hwc, 0.0f);
-    if (m > 0 && s.OC > 0) {
+    if (bt && m > 0) {
+      float* dcol = scratch(buf, mr * kg);
+      float* a = scratch(apan, mr * ocg);
+      for (int64_t g = 0; g < s.G; ++g) {
+        for (int64_t i0 = r0; i0 < r1; i0 += mr) {
+          const int mm = static_cast<int>(std::min<int64_t>(mr, r1 - i0));
+          for (int64_t o = 0; o < ocg; ++o)  // dz panel: (r, o) at o·mr + r
+            for (int r = 0; r < mr; ++r) a[o * mr + r] = r < mm ? dz[(i0 + r) * s.OC + g * ocg + o] : 0.0f;
+          for (int64_t j = 0; j < njr; ++j) {
+            const int nn = static_cast<int>(std::min<int64_t>(nr, kg - j * nr));
+            uk.tile(ocg, a, bt + (g * njr + j) * ocg * nr, nr, dcol + j * nr, kg, mm, nn, 0.0f);
+          }
+          col2im_rows(dinp, dcol, s, i0, i0 + mm, g * cg, cg);
+        }
+      }
+    } else if (m > 0 && s.OC > 0) {
       for (int64_t g = 0; g < s.G; ++g) {
         const float* a = dz + r0 * s.OC + g * ocg;
         if (pw) {
@@ -270,6 +418,12 @@ void conv2d_forward(float* out, float* preact, const float* inp, const float* we
   if (R <= 0 || s.OC <= 0) return;
   const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
   const bool pw = is_pointwise(s);
+  if (!pw && kg > 0 && kg <= 4096) {
+    conv_forward_implicit(out, preact, inp, weight, bias, s, act, alpha, conv_microkernel());
+    if (act == Act::softmax) softmax_forward(out, out, R, s.OC, 1);
+    return;
+  }
+  // 1×1 stride 1 (the input rows are the GEMM operand) and very large Kg: sgemm per block.
   const int64_t rb = rows_per_block(s, kg), nb = (R + rb - 1) / rb;
   const int nt = team_for(R * kg * s.OC, nb);
   (void)nt;

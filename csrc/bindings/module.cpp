@@ -15,6 +15,8 @@ void bind_elementwise(py::module_& m);
 void bind_rnn(py::module_& m);
 void bind_conv(py::module_& m);
 void bind_mlp(py::module_& m);
+void bind_pool(py::module_& m);
+void bind_norm(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "baeum's compiled kernels. Use baeum.ops, which checks arguments, not this module.";
@@ -33,4 +35,6 @@ PYBIND11_MODULE(_core, m) {
   bind_rnn(m);
   bind_conv(m);
   bind_mlp(m);
+  bind_pool(m);
+  bind_norm(m);
 }

@@ -91,9 +91,13 @@ def test_conv2d_no_bias_no_dinp(rng):
     np.testing.assert_allclose(dk, want, **TOL)
 
 
-def test_conv2d_isa_paths(rng, isa):
-    x, k, b, geo = _conv_problem(rng, CONV_CASES[10])
-    np.testing.assert_allclose(ops.conv2d_forward(x, k, b, **geo), ref.conv2d_forward(x, k, b, **geo), **TOL)
+@pytest.mark.parametrize("case", [CONV_CASES[1], CONV_CASES[10], CONV_CASES[13]], ids=str)
+def test_conv2d_isa_paths(case, rng, isa):
+    # The implicit-GEMM paths pack panels of the active micro-kernel's height (6, 14, ...).
+    x, k, b, geo = _conv_problem(rng, case)
+    fast = _conv_all(ops.conv2d_forward, ops.conv2d_backward, x, k, b, geo, "relu", rng)
+    slow = _conv_all(ref.conv2d_forward, ref.conv2d_backward, x, k, b, geo, "relu", rng)
+    _compare(fast, slow)
 
 
 def test_same_padding_puts_the_odd_cell_at_the_end():

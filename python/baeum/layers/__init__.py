@@ -7,6 +7,11 @@ from baeum.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minim
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
 from baeum.layers.recurrent import GRU, LSTM, SimpleRNN
 from baeum.layers.sequence import Bidirectional, Embedding, Masking, RepeatVector, TimeDistributed
+from baeum.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D)
+from baeum.layers.normalization import BatchNormalization, LayerNormalization
+from baeum.layers.reshaping import Cropping2D, UpSampling2D, ZeroPadding2D
+from baeum.layers.regularization import SpatialDropout2D
 
 __all__ = [
     "Layer", "Variable", "Input", "InputLayer", "KerasTensor", "Dense", "Activation", "Dropout",
@@ -16,4 +21,6 @@ __all__ = [
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "BatchNormalization", "LayerNormalization", "UpSampling2D", "ZeroPadding2D", "Cropping2D", "SpatialDropout2D",
 ]

@@ -46,6 +46,21 @@ from baeum.reference.rnn import (
     simple_rnn_backward,
     simple_rnn_forward,
 )
+from baeum.reference.pool import (
+    max_pool2d_forward,
+    max_pool2d_backward,
+    avg_pool2d_forward,
+    avg_pool2d_backward,
+    max_pool1d_forward,
+    max_pool1d_backward,
+    avg_pool1d_forward,
+    avg_pool1d_backward,
+    global_avg_pool_forward,
+    global_avg_pool_backward,
+    global_max_pool_forward,
+    global_max_pool_backward,
+)
+from baeum.reference.norm import batch_norm_backward, batch_norm_forward, layer_norm_backward, layer_norm_forward
 from baeum.reference.optim import optimizer_slot_names, optimizer_step
 
 __all__ = [
@@ -60,4 +75,7 @@ __all__ = [
     "gru_forward", "gru_backward",
     "im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv1d_forward", "conv1d_backward",
     "conv2d_transpose_forward", "conv2d_transpose_backward", "depthwise_conv2d_forward", "depthwise_conv2d_backward",
+    "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward", "max_pool1d_forward", "max_pool1d_backward",
+    "avg_pool1d_forward", "avg_pool1d_backward", "global_avg_pool_forward", "global_avg_pool_backward", "global_max_pool_forward", "global_max_pool_backward",
+    "batch_norm_forward", "batch_norm_backward", "layer_norm_forward", "layer_norm_backward",
 ]
