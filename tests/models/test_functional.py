@@ -8,6 +8,11 @@ from baeum.layers import Add, Concatenate, Dense, Dropout, Input, Layer
 from baeum.models import Model, Sequential
 from baeum.optimizers import SGD
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    baeum.utils.set_random_seed(11)  # initial weights the same on every run
+
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((24, 4)).astype(np.float32)
 
@@ -145,7 +150,7 @@ def test_multi_output_gradients_with_loss_weights():
     o1, o2 = Dense(2)(h), Dense(1)(h)
     m = Model(i, [o1, o2])
     y = [RNG.standard_normal((len(X), 2)).astype(np.float32), RNG.standard_normal((len(X), 1)).astype(np.float32)]
-    assert_grads_match(m, X, y, loss=["mse", "mae"], loss_weights=[0.5, 2.0])
+    assert_grads_match(m, X, y, loss=["mse", "huber"], loss_weights=[0.5, 2.0])
 
 
 def test_predict_returns_a_list_for_list_outputs():
@@ -422,3 +427,41 @@ def test_nested_multi_output_model_and_subclassed_model_as_layers():
     out = Dense(1)(Concatenate()([a, b, sub(i)]))
     m = Model(i, out)
     assert_grads_match(m, X, RNG.standard_normal((len(X), 1)).astype(np.float32))
+
+
+def test_tensor_kwargs_are_extra_inputs_in_all_three_call_modes():
+    a, b = X[:3, :3], 2 * X[:3, :3]
+    layer = KwLayer()
+    eager = layer(a, initial_state=b)
+    np.testing.assert_allclose(eager[1], a + b, rtol=1e-6)
+
+    class Sub(Model):
+        def __init__(self):
+            super().__init__()
+            self.kw = KwLayer()
+            self.d = Dense(1)
+
+        def call(self, xs):  # the shared Dense is called twice; the kwarg array is an extra input
+            return self.kw(self.d(xs[0]), initial_state=[self.d(xs[1])])[1]
+
+    m = Sub()
+    out = m.predict([a, b], verbose=0)
+    np.testing.assert_allclose(out, m.d(a) + m.d(b), rtol=1e-5)
+    assert_grads_match(m, [X[:, :3], 2 * X[:, :3]], RNG.standard_normal((len(X), 1)).astype(np.float32))
+
+
+def test_mask_kwarg_goes_to_ctx_in_eager_and_recorded_calls():
+    m = np.array([[True, False, True]])
+    MaskReader.seen = []
+    MaskReader()(np.ones((1, 3, 2)), mask=m)
+
+    class Sub(Model):
+        def __init__(self):
+            super().__init__()
+            self.r = MaskReader()
+
+        def call(self, x):
+            return self.r(x, mask=m)
+
+    Sub().predict(np.ones((1, 3, 2)), verbose=0)
+    assert len(MaskReader.seen) >= 2 and all(s is m for s in MaskReader.seen)

@@ -10,6 +10,11 @@ from baeum.optimizers import SGD
 
 from test_functional import assert_grads_match
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    baeum.utils.set_random_seed(11)  # initial weights the same on every run
+
+
 RNG = np.random.default_rng(1)
 X = RNG.standard_normal((24, 4)).astype(np.float32)
 
@@ -191,3 +196,20 @@ def test_training_a_fully_frozen_model_warns_once():
     m.train_on_batch(X, X[:, :2])  # once per change of the flags (warnings are errors in tests)
     m.trainable = True
     m.train_on_batch(X, X[:, :2])
+
+
+def test_user_build_runs_before_the_first_call_and_symbolic_use():
+    class Lazy(Model):
+        def build(self, input_shape):
+            self.proj = Dense(input_shape[-1] * 2)
+
+        def call(self, x):
+            return self.proj(x)
+
+    m = Lazy()
+    assert m.predict(X, verbose=0).shape == (24, 8)
+    i = Input((3,))
+    out = Lazy()(i)
+    assert out.shape == (None, 6) and len(out._keras_history.layers) == 1
+    f = Model(i, Dense(1)(out))
+    assert f.predict(X[:, :3], verbose=0).shape == (24, 1)

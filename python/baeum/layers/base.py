@@ -247,16 +247,26 @@ class Layer:
         rec = _node.active_recorder()
         if rec is not None:
             return self._call_recorded(rec, x, kwargs, training)
+        mask = kwargs.pop("mask", None)  # the mask protocol: ctx["mask"], not an input
         multi = _is_array_list(x)
+        xs = list(x) if multi else [x]
+        plain = {}
+        for k, v in kwargs.items():  # array kwargs (initial_state=[h, c]) are extra inputs
+            if isinstance(v, np.ndarray) or _is_array_list(v):
+                xs += list(v) if isinstance(v, (list, tuple)) else [v]
+                multi = True
+            else:
+                plain[k] = v
         if multi:
-            xs = [np.ascontiguousarray(a, dtype=np.float32) for a in x]
-            self._maybe_build([a.shape for a in xs])
-            x = xs
+            x = [np.ascontiguousarray(a, dtype=np.float32) for a in xs]
+            self._maybe_build([a.shape for a in x])
         else:
             x = np.ascontiguousarray(x, dtype=np.float32)
             self._check_input(x.shape)
             self._maybe_build(x.shape)
-        ctx = {"call_kwargs": kwargs} if kwargs else {}
+        ctx = {"call_kwargs": plain} if plain else {}
+        if mask is not None:
+            ctx["mask"] = mask
         return self.forward(x, ctx, bool(training))
 
     def _call_symbolic(self, x, kwargs, training):
@@ -321,12 +331,12 @@ class Layer:
                 rec.links.append(([x], list(y), False, True, internal))
                 rec.produced.update(id(o) for o in y)
             return y
+        mask = kwargs.pop("mask", None)  # the mask protocol: ctx["mask"], not an input
         multi = _is_array_list(x)
         xs = list(x) if multi else [x]
         plain = {}
         for k, v in kwargs.items():
-            if isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and v and
-                                             all(isinstance(a, np.ndarray) for a in v)):
+            if isinstance(v, np.ndarray) or _is_array_list(v):
                 xs += list(v) if isinstance(v, (list, tuple)) else [v]
                 multi = True
             else:
@@ -341,6 +351,8 @@ class Layer:
             self._check_input(xs[0].shape)
             self._maybe_build(xs[0].shape)
         ctx = {"call_kwargs": plain} if plain else {}
+        if mask is not None:
+            ctx["mask"] = mask
         if rec.keep_logits and getattr(self, "output_activation", None) in ("sigmoid", "softmax"):
             ctx["keep_preact"] = True
         y = self.forward(xs if multi else xs[0], ctx, rec.training if training is None else bool(training))

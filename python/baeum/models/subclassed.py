@@ -74,16 +74,27 @@ class Subclassed:
             return [f"input_{i + 1}" for i in range(len(x))]  # several inputs: call receives a list
         return ["input_1"]
 
-    def build(self, input_shape):
+    @staticmethod
+    def _zeros_for(input_shape):
         if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)):
-            xs = [np.zeros((1,) + tuple(1 if d is None else d for d in s[1:]), np.float32) for s in input_shape]
-        else:
-            xs = [np.zeros((1,) + tuple(1 if d is None else d for d in input_shape[1:]), np.float32)]
-        self._build_for_inputs(xs, "build")
+            return [np.zeros((1,) + tuple(1 if d is None else d for d in s[1:]), np.float32) for s in input_shape]
+        return [np.zeros((1,) + tuple(1 if d is None else d for d in input_shape[1:]), np.float32)]
+
+    def build(self, input_shape):
+        """Keras's `model.build(input_shape)`: run call() once on zeros, which builds every layer."""
+        self._build_for_inputs(self._zeros_for(input_shape), "build")
+
+    def compute_output_shape(self, input_shape):
+        self._build_for_inputs(self._zeros_for(input_shape), "call")
+        return self.output_shape
 
     def _build_for_inputs(self, xs, what):
         if self.__dict__.get("_graph_built"):
             return
+        if type(self).build is not Subclassed.build and not self.built and not self.__dict__.get("_user_built"):
+            self._user_built = True  # the user's own build(input_shape) first, as Keras does
+            shapes = [(None,) + a.shape[1:] for a in xs]
+            self.build(shapes if len(shapes) > 1 else shapes[0])
         sample = [a[:1] for a in xs]
         tape = Tape()
         y = self._forward(sample if len(sample) > 1 else sample[0], False, tape)
