@@ -668,3 +668,14 @@ def test_bidirectional_initial_states_split_forward_then_backward(rng):
         np.testing.assert_allclose(got, num, atol=2e-2, rtol=2e-2)
     with pytest.raises(ValueError, match="even number"):
         layer.forward([x] + states[:3], {}, False)
+
+
+def test_eager_calls_take_mask_and_initial_state_keywords(rng):
+    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    mask = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 1, 1]], bool)
+    layer = L.Bidirectional(L.GRU(4, return_sequences=True))
+    y = layer(x, mask=mask)
+    np.testing.assert_allclose(y, layer.forward(x, {"mask": mask}, False), rtol=1e-6)
+    np.testing.assert_array_equal(y[0, 2:], 0.0)
+    states = [rng.standard_normal((2, 4)).astype(np.float32) for _ in range(2)]
+    np.testing.assert_allclose(layer(x, initial_state=states), layer.forward([x] + states, {}, False), rtol=1e-6)
