@@ -679,3 +679,14 @@ def test_eager_calls_take_mask_and_initial_state_keywords(rng):
     np.testing.assert_array_equal(y[0, 2:], 0.0)
     states = [rng.standard_normal((2, 4)).astype(np.float32) for _ in range(2)]
     np.testing.assert_allclose(layer(x, initial_state=states), layer.forward([x] + states, {}, False), rtol=1e-6)
+
+
+def test_time_distributed_conv1d_on_rank4_inputs(rng):
+    """A Conv1D applied to each of T sub-sequences: (N, T, L, C) → (N, T, L', filters)."""
+    layer = L.TimeDistributed(L.Conv1D(2, 3, activation="tanh"))
+    y = check_layer(layer, (3, 6, 2), 3 * 2 * 2 + 2, rng, atol=2e-2)
+    assert y.shape == (3, 3, 4, 2)
+    x = rng.standard_normal((2, 3, 6, 2)).astype(np.float32)
+    out = layer(x)
+    for t in range(3):
+        np.testing.assert_allclose(out[:, t], layer.layer(np.ascontiguousarray(x[:, t])), rtol=1e-5, atol=1e-6)
