@@ -35,7 +35,7 @@ def build(name):
     raise ValueError(name)
 
 
-def main(n_series=2000, n_steps=50, models=("simple_rnn", "lstm", "gru"), epochs=3, verbose=0, seed=42):
+def main(n_series=2000, n_steps=50, models=("simple_rnn", "lstm", "gru"), epochs=2, verbose=0, seed=42):
     set_random_seed(seed)
     series = generate_time_series(n_series, n_steps + 10, seed=seed)
     Y = sequence_targets(series, n_steps, 10)

@@ -62,8 +62,8 @@ def test_rnn_forecast_lstm_and_gru_beat_naive(capsys):
 
 def test_rnn_seq2seq_beats_naive():
     results = load("rnn_seq2seq").main()
-    for name in ("simple_rnn", "lstm", "gru"):
-        assert results[name] < 0.5 * results["naive"], name
+    for name in ("simple_rnn", "lstm", "gru"):  # ~0.1 of the naive 10-step forecast's MSE
+        assert results[name] < 0.25 * results["naive"], name
 
 
 def test_wavenet_and_conv_gru(capsys):
@@ -71,8 +71,8 @@ def test_wavenet_and_conv_gru(capsys):
     if results is None:  # no Conv1D in this build: the script says so
         assert "skipped" in capsys.readouterr().out
         pytest.skip("baeum.layers has no Conv1D")
-    for name in ("conv_gru", "wavenet"):
-        assert results[name] < 0.5 * results["naive"], name
+    for name in ("conv_gru", "wavenet"):  # ~0.06 of the naive 10-step forecast's MSE
+        assert results[name] < 0.25 * results["naive"], name
 
 
 def test_three_styles_on_iris_give_the_same_accuracy():
