@@ -48,6 +48,38 @@ def test_demo_command_runs():
     assert acc >= 0.93
 
 
+
+
+
+def test_rnn_forecast_lstm_and_gru_beat_naive(capsys):
+    """Hands-On ML ch. 15 on 2,000 series: the naive forecast's MSE is ~0.02; the book's
+    ranking holds: linear and RNNs beat it, LSTM and GRU by a wide margin."""
+    results = load("rnn_forecast").main()
+    naive = results["naive"]
+    assert 0.015 < naive < 0.03
+    assert results["linear"] < 0.5 * naive
+    assert results["simple_rnn"] < naive
+    assert results["deep_rnn"] < 0.5 * naive
+    assert results["lstm"] < 0.5 * naive
+    assert results["gru"] < 0.5 * naive
+    assert "test MSE" in capsys.readouterr().out
+
+
+def test_rnn_seq2seq_beats_naive():
+    results = load("rnn_seq2seq").main()
+    for name in ("simple_rnn", "lstm", "gru"):  # ~0.1 of the naive 10-step forecast's MSE
+        assert results[name] < 0.25 * results["naive"], name
+
+
+def test_wavenet_and_conv_gru(capsys):
+    results = load("wavenet").main()
+    if results is None:  # no Conv1D in this build: the script says so
+        assert "skipped" in capsys.readouterr().out
+        pytest.skip("baeum.layers has no Conv1D")
+    for name in ("conv_gru", "wavenet"):  # ~0.06 of the naive 10-step forecast's MSE
+        assert results[name] < 0.25 * results["naive"], name
+
+
 def test_three_styles_on_iris_give_the_same_accuracy():
     results = load("three_styles_iris").main()
     assert set(results) == {"sequential", "functional", "subclassed"}
@@ -101,3 +133,5 @@ def test_augment_digits(capsys):
     assert "test accuracy" in capsys.readouterr().out
     x = np.random.default_rng(0).uniform(0, 16, (4, 8, 8, 1)).astype(np.float32)
     np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))  # no augmentation
+
+

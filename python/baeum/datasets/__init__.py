@@ -5,9 +5,13 @@
 ``(x_train, y_train), (x_test, y_test)``, and ``feature_names``, ``target_names``,
 ``DESCR``. The data are scikit-learn's copies of the UCI datasets (LICENSE-DATA.txt).
 
+``generate_time_series``, ``window_split``, ``sequence_targets``: the two-sine series of
+Hands-On ML (2nd ed., ch. 15) and chronological windowing (baeum.datasets.series).
+
 Keras's downloadable datasets (mnist, cifar10, ...) are not available offline.
 """
 from baeum.datasets import breast_cancer, digits, iris
+from baeum.datasets.series import generate_time_series, sequence_targets, window_split
 
 _KERAS_ONLINE = ("mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters",
                  "boston_housing", "california_housing")
@@ -23,4 +27,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'baeum.datasets' has no attribute {name!r}")
 
 
-__all__ = ["iris", "breast_cancer", "digits"]
+__all__ = ["iris", "breast_cancer", "digits", "generate_time_series", "window_split", "sequence_targets"]

@@ -6,6 +6,7 @@ from baeum.layers.merging import (Add, Average, Concatenate, Dot, Maximum, Minim
 from baeum.layers.conv import Conv1D, Conv2D, Conv2DTranspose, Convolution1D, Convolution2D, Convolution2DTranspose, DepthwiseConv2D
 from baeum.layers.core import Activation, Dense, Dropout, Flatten, Input, InputLayer, KerasTensor, Reshape
 from baeum.layers.recurrent import GRU, LSTM, SimpleRNN
+from baeum.layers.sequence import Bidirectional, Embedding, Masking, RepeatVector, TimeDistributed
 from baeum.layers.preprocessing import (Normalization, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
                                        RandomRotation, RandomTranslation, RandomZoom, Rescaling)
 from baeum.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
@@ -21,6 +22,7 @@ __all__ = [
     "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
     "Conv1D", "Conv2D", "Conv2DTranspose", "DepthwiseConv2D",
     "SimpleRNN", "LSTM", "GRU",
+    "Embedding", "Masking", "RepeatVector", "TimeDistributed", "Bidirectional",
     "Rescaling", "Normalization", "RandomFlip", "RandomTranslation", "RandomRotation", "RandomZoom",
     "RandomCrop", "RandomContrast", "RandomBrightness",
     "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",

@@ -58,8 +58,8 @@ def check_targets(model, y, pred_shape, what):
     got = tuple(y.shape[1:])
     kind = _loss_kind(model.loss) if not isinstance(model.loss, str) else model.loss
     sparse = kind in ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy")
-    if got == out:
-        return y
+    if len(got) == len(out) and all(o is None or o == g for g, o in zip(got, out)):
+        return y  # None: a variable length (e.g. the time axis of input_shape=[None, 1])
     if got == () and out == (1,):
         return y.reshape(-1, 1)
     if sparse and got in ((), (1,)) and len(out) == 1:
