@@ -24,6 +24,7 @@ X = rng0.standard_normal((40, 4, 6)).astype(np.float32)
 Y = np.eye(3, dtype=np.float32)[rng0.integers(0, 3, 40)]
 
 IMG = (6, 7, 2)  # (height, width, channels) for the image layers below
+IDS = ("ids", 5)  # Embedding: 5 integer ids per sample in [0, 10)
 
 # Every layer class baeum.layers exports (besides the bases), with constructor arguments.
 LAYER_FACTORIES = {
@@ -69,6 +70,11 @@ LAYER_FACTORIES = {
     "SimpleRNN": lambda: L.SimpleRNN(5, return_sequences=True),
     "LSTM": lambda: L.LSTM(5, return_sequences=True, dropout=0.2, seed=3),
     "GRU": lambda: L.GRU(5, reset_after=False, go_backwards=True),
+    "Embedding": (lambda: L.Embedding(10, 3, mask_zero=True), IDS),
+    "Masking": lambda: L.Masking(mask_value=0.5),
+    "RepeatVector": (lambda: L.RepeatVector(3), (6,)),
+    "TimeDistributed": lambda: L.TimeDistributed(L.Dense(2, activation="relu")),
+    "Bidirectional": lambda: L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="sum"),
 }
 NOT_LAYERS = {"Layer", "Variable", "Input", "InputLayer", "KerasTensor",
               # merge layers take several inputs: their round trips are in tests/models/test_functional.py
@@ -86,10 +92,14 @@ def factory(name):
 
 
 def inputs(shape):
-    return np.random.default_rng(0).standard_normal((40,) + tuple(shape)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    if shape[0] == "ids":
+        return rng.integers(0, 10, (40,) + tuple(shape[1:])).astype(np.float32)
+    return rng.standard_normal((40,) + tuple(shape)).astype(np.float32)
 
 
 def make_model(layer, optimizer="adam", shape=(4, 6)):
+    shape = shape[1:] if shape[0] == "ids" else shape
     model = Sequential([baeum.Input(shape), layer, L.Flatten(), L.Dense(3, activation="softmax")])
     model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return model

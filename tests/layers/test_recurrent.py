@@ -280,3 +280,25 @@ def test_variable_length_and_fit_learns():
     hist = model.fit(x, y, epochs=8, batch_size=32, verbose=0)
     assert hist.history["loss"][-1] < first / 10
     assert model.predict(x[:3, :7], verbose=0).shape == (3, 1)  # other lengths work too
+
+
+def test_rnn_layers_in_a_functional_model_with_states():
+    """Symbolic calls go through Layer.__call__ (no RNN-specific __call__): GRU on a
+    variable-length Input, LSTM return_state feeding Dense, eager initial_state calls."""
+    from baeum.layers import GRU, LSTM, Dense, Input
+    from baeum.models import Model
+
+    x = Input((None, 1))
+    h = GRU(8, return_sequences=True)(x)
+    o, hs, cs = LSTM(4, return_state=True)(h)
+    assert h.shape == (None, None, 8) and o.shape == hs.shape == cs.shape == (None, 4)
+    m = Model(x, Dense(1)(o))
+    assert m.count_params() == 3 * (1 * 8 + 8 * 8 + 2 * 8) + 4 * (8 * 4 + 4 * 4 + 4) + 5
+    m.compile("adam", "mse")
+    X = np.random.default_rng(0).random((16, 5, 1)).astype(np.float32)
+    before = m.evaluate(X, X[:, -1], verbose=0)
+    m.fit(X, X[:, -1], epochs=20, verbose=0)
+    assert m.evaluate(X, X[:, -1], verbose=0) < before
+    layer = LSTM(3)
+    zeros = [np.zeros((16, 3), np.float32)] * 2
+    np.testing.assert_array_equal(layer(X, initial_state=zeros), layer(X))

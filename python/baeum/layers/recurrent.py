@@ -146,21 +146,6 @@ class _RNN(Layer):
         return mask if self.return_sequences else None
 
     # ---- computation ------------------------------------------------------------------------
-    def __call__(self, x, training=False, initial_state=None, mask=None):
-        """Eager call (Keras style): layer(x), layer(x, initial_state=[h0, (c0)]), layer([x, h0])."""
-        if isinstance(x, (list, tuple)):
-            x, *states = x
-        else:
-            states = []
-        if initial_state is not None:
-            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        self._check_input(x.shape)
-        self._maybe_build(x.shape)
-        ctx = {} if mask is None else {"mask": np.asarray(mask, bool)}
-        inputs = [x] + [np.ascontiguousarray(s, dtype=np.float32) for s in states] if states else x
-        return self.forward(inputs, ctx, bool(training))
-
     def _next_seed(self):
         if self._rng is not None:
             return int(self._rng.integers(0, 2**63 - 1))
