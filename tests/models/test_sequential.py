@@ -151,3 +151,26 @@ def test_frozen_layer_moves_to_non_trainable():
     m.layers[0].trainable = False
     assert len(m.trainable_weights) == 4 and len(m.non_trainable_weights) == 2
     assert [v.shape for v in m.non_trainable_weights] == [(3, 64), (64,)]
+
+
+def test_image_shrinking_below_one_pixel_names_the_size_trail():
+    from baeum.layers import Conv2D, Flatten, MaxPooling2D
+
+    with pytest.raises(ValueError) as e:
+        Sequential([Input((28, 28, 1)), Conv2D(4, 3), MaxPooling2D(2), Conv2D(4, 3), MaxPooling2D(2),
+                    Conv2D(4, 3), MaxPooling2D(2), Conv2D(4, 3, name="too_far"), Flatten(), Dense(1)])
+    msg = str(e.value)
+    assert "28×28 → 26×26 → 13×13 → 11×11 → 5×5 → 3×3 → 1×1 → <1 at 'too_far'" in msg
+    assert "padding='same'" in msg
+
+
+@pytest.mark.parametrize("shape,fix", [((8, 784), "x.reshape(-1, 28, 28, 1)"), ((8, 28, 28), "x[..., None]"),
+                                       ((8, 1, 28, 28), "np.transpose(x, (0, 2, 3, 1))")])
+def test_image_data_in_the_wrong_layout_gets_the_fix(shape, fix):
+    from baeum.layers import Conv2D, Flatten
+
+    m = Sequential([Input((28, 28, 1)), Conv2D(4, 3), Flatten(), Dense(10, activation="softmax")])
+    m.compile("adam", "categorical_crossentropy")
+    with pytest.raises(ValueError, match="^fit: Conv2D") as e:
+        m.fit(np.zeros(shape, np.float32), np.zeros((8, 10), np.float32), verbose=0)
+    assert fix in str(e.value)

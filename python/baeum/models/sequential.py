@@ -75,9 +75,18 @@ class Sequential(Model):
         shape = (None,) + tuple(input_shape[1:])
         if self._input_layer is None:
             self._input_layer = InputLayer(shape=shape[1:])
+        trail = []  # spatial sizes so far, for the "image shrank below 1 pixel" error
         for layer in self._layers:
             layer._check_input(shape)
-            shape = layer._maybe_build(shape)
+            if len(shape) in (3, 4) and all(isinstance(n, int) for n in shape[1:-1]):
+                trail.append("×".join(str(n) for n in shape[1:-1]))
+            try:
+                shape = layer._maybe_build(shape)
+            except ValueError as e:
+                if "padding='same'" not in str(e) or len(trail) < 2:
+                    raise
+                raise ValueError(f"{e} Spatial size through the model: {' → '.join(trail)} → <1 at "
+                                 f"{layer.name!r}.") from None
         self.built = bool(self._layers)
         self.input_shape = (None,) + tuple(self._input_layer.batch_shape[1:])
         self.output_shape = shape
@@ -128,6 +137,11 @@ class Sequential(Model):
             first = self._layers[0]
             if len(want) != len(got) and hasattr(first, "_rank_message"):  # e.g. 2-D data to an RNN
                 raise ValueError(f"{what}: " + first._rank_message((None,) + got))
+            if type(first)._check_input is not Layer._check_input:
+                try:  # the layer's own check knows the likely fix (reshape flat images, NCHW → NHWC)
+                    first._check_input((None,) + got)
+                except ValueError as e:
+                    raise ValueError(f"{what}: {e}") from None
             raise ValueError(
                 f"{what}: the model's first layer {first.name!r} ({type(first).__name__}) expects inputs of "
                 f"shape {_fmt_shape((None,) + tuple(want))}, but x has shape {_fmt_shape((None,) + got)}"
