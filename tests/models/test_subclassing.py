@@ -177,12 +177,22 @@ def test_gan_train_on_batch_toggling_discriminator_trainable():
     assert disc.layers[0].trainable is False  # the model's setter is recursive
 
 
-def test_layers_tracked_in_assignment_order_and_get_config_needs_override():
+class WithLayerArg(Model):
+    def __init__(self, head, **kwargs):
+        super().__init__(**kwargs)
+        self.head = head
+
+    def call(self, inputs, training=None):
+        return self.head(inputs)
+
+
+def test_layers_tracked_in_assignment_order_and_auto_config():
     m = MLP()
     names = [l.name for l in m.layers]
     assert names == [m.hidden[0].name, m.hidden[1].name, m.out.name]
-    with pytest.raises(NotImplementedError, match="get_config"):
-        m.get_config()
+    assert m.get_config() == {"name": m.name, "trainable": True}  # Keras 3's auto-config
+    with pytest.raises(NotImplementedError, match="not all plain"):
+        WithLayerArg(Dense(2)).get_config()
     with pytest.raises(TypeError, match="inputs= and outputs="):
         Model()
 
@@ -213,3 +223,36 @@ def test_user_build_runs_before_the_first_call_and_symbolic_use():
     assert out.shape == (None, 6) and len(out._keras_history.layers) == 1
     f = Model(i, Dense(1)(out))
     assert f.predict(X[:, :3], verbose=0).shape == (24, 1)
+
+
+@baeum.saving.register_keras_serializable(package="tests")
+class Widths(Model):
+    """The deck's subclassing pattern with a plain constructor argument."""
+
+    def __init__(self, units=5, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.d1 = Dense(units, activation="relu")
+        self.d2 = Dense(3, activation="softmax")
+
+    def call(self, inputs, training=None):
+        return self.d2(self.d1(inputs))
+
+
+@pytest.mark.parametrize("ext", ["keras", "h5"])
+def test_subclassed_model_saves_through_its_auto_config(tmp_path, ext, caplog):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((30, 4)).astype(np.float32), rng.integers(0, 3, 30)
+    m = Widths(units=7, name="widths")
+    m.compile("adam", "sparse_categorical_crossentropy")
+    m.fit(x, y, epochs=2, verbose=0)
+    assert m.get_config() == {"name": "widths", "trainable": True, "units": 7}
+    m.save(tmp_path / f"m.{ext}")
+    loaded = baeum.models.load_model(tmp_path / f"m.{ext}")
+    assert type(loaded) is Widths and loaded.units == 7
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), m.predict(x, verbose=0))
+    baeum.utils.set_random_seed(3)
+    m.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    loaded.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(m.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)

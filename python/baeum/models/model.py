@@ -18,6 +18,37 @@ from baeum.models.data import class_weights_to_sample_weights, to_array, unpack_
 from baeum.utils import _interrupt
 
 
+def _plain(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _auto_config(cls, args, kwargs):
+    """{argument: value} of cls(*args, **kwargs) if every value is plain JSON, else None."""
+    import inspect
+
+    try:
+        bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+    except TypeError:
+        return None
+    config = {}
+    for name, value in list(bound.arguments.items())[1:]:
+        param = inspect.signature(cls.__init__).parameters[name]
+        if param.kind == param.VAR_KEYWORD:
+            config.update(value)
+        elif param.kind == param.VAR_POSITIONAL:
+            if value:
+                return None
+        else:
+            config[name] = value
+    return config if _plain(config) else None
+
+
 class Model(Layer):
     """Base class of models, in Keras's three styles:
 
@@ -32,7 +63,11 @@ class Model(Layer):
             from baeum.models.functional import Functional
 
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        obj = super().__new__(cls)
+        # Keras 3's auto-config: a subclassed model's constructor arguments, when they are
+        # plain JSON values, are its config (so it saves without a get_config of its own).
+        obj._auto_config = _auto_config(cls, args, kwargs)
+        return obj
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -186,6 +186,18 @@ class Subclassed:
         return int(sum(v.size for v in self.weights))
 
     def get_config(self):
-        raise NotImplementedError(
-            f"Model {type(self).__name__!r} is a subclassed model: its structure lives in Python code, so it has "
-            "no generic config. Fix: override get_config()/from_config() in your class (Keras does the same).")
+        """Keras 3's auto-config: the constructor's arguments (when all are plain JSON values)
+        plus name and trainable — dropped again if __init__ accepts neither them nor **kwargs."""
+        auto = getattr(self, "_auto_config", None)
+        if auto is None:
+            raise NotImplementedError(
+                f"Model {type(self).__name__!r} is a subclassed model whose constructor arguments are not all plain "
+                "values (numbers, strings, lists, dicts), so baeum cannot rebuild it from a config. Fix: override "
+                "get_config()/from_config() in your class (Keras does the same).")
+        params = inspect.signature(type(self).__init__).parameters
+        takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+        config = {"name": self.name, "trainable": self.trainable}
+        config.update(auto)
+        if not takes_kwargs:
+            config = {k: v for k, v in config.items() if k in params}
+        return config
