@@ -37,16 +37,24 @@ void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const f
 #pragma GCC unroll 12
   for (int p = 0; p < P; ++p) px[p] = xp + d.pixoff[r + p];
   const float* w = weight;
-  for (int64_t k = 0; k < d.Kg; ++k, w += 8 * V) {
-    const int64_t t = d.tapoff[k];
-    __m256 wv[V];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+  const int64_t C = d.C;
+  // Cells (kh, kw) outside, channels inside: the P pixel pointers stay in registers and
+  // each broadcast is one instruction (base + c·4), no address arithmetic per tap.
+  for (int64_t t = 0; t < d.KT; ++t) {
+    const int64_t cell = d.celloff[t];
+    const float* q[P];
 #pragma GCC unroll 12
-    for (int p = 0; p < P; ++p) {
-      const __m256 xb = _mm256_broadcast_ss(px[p] + t);
+    for (int p = 0; p < P; ++p) q[p] = px[p] + cell;
+    for (int64_t c = 0; c < C; ++c, w += 8 * V) {
+      __m256 wv[V];
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
+      for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 12
+      for (int p = 0; p < P; ++p) {
+        const __m256 xb = _mm256_broadcast_ss(q[p] + c);
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
+      }
     }
   }
   const __m256 zero = _mm256_setzero_ps();
@@ -87,15 +95,49 @@ void fwd_image(const DirectConv& d, const float* xp, const float* w, const float
 }
 
 // ---- weight gradient -------------------------------------------------------------------
+// T consecutive channels c0 .. c0+T of one cell: the broadcasts are base + constant.
 template <int V, int T>
-void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
+void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0, float* part) {
   __m256 acc[T][V];
-#pragma GCC unroll 12
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
+  const float* g = dz;
+  const float* x0 = xp + cell;
+  for (int64_t r = 0; r < d.OHW; ++r, g += 8 * V) {
+    const float* base = x0 + d.pixoff[r];
+    __m256 gv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      const __m256 xb = _mm256_broadcast_ss(base + t);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      float* q = part + (k0 + t) * 8 * V + 8 * v;
+      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
+    }
+}
+
+// T arbitrary taps k0 .. k0+T (offsets from tapoff, held in registers): for images with
+// fewer channels than T (C = 1: the 3×3 taps of a first layer), one pass covers several
+// cells instead of one pass of 1 tap per cell (2 accumulators: latency-bound).
+template <int V, int T>
+void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
+  __m256 acc[T][V];
+#pragma GCC unroll 16
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
   int64_t to[T];
-#pragma GCC unroll 12
+#pragma GCC unroll 16
   for (int t = 0; t < T; ++t) to[t] = d.tapoff[k0 + t];
   const float* g = dz;
   for (int64_t r = 0; r < d.OHW; ++r, g += 8 * V) {
@@ -103,14 +145,14 @@ void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t k0,
     __m256 gv[V];
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
-#pragma GCC unroll 12
+#pragma GCC unroll 16
     for (int t = 0; t < T; ++t) {
       const __m256 xb = _mm256_broadcast_ss(base + to[t]);
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
     }
   }
-#pragma GCC unroll 12
+#pragma GCC unroll 16
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
@@ -120,22 +162,54 @@ void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t k0,
 }
 
 template <int V, int T>
-void wgt_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
+void wgt_any_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
   if constexpr (T > 0) {
     if (n == T) {
-      wgt_taps<V, T>(d, xp, dz, k0, part);
+      wgt_taps_any<V, T>(d, xp, dz, k0, part);
     } else {
-      wgt_rest<V, T - 1>(n, d, xp, dz, k0, part);
+      wgt_any_rest<V, T - 1>(n, d, xp, dz, k0, part);
     }
   }
 }
 
+template <int V, int T>
+void wgt_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0,
+              float* part) {
+  if constexpr (T > 0) {
+    if (n == T) {
+      wgt_taps<V, T>(d, xp, dz, cell, k0, part);
+    } else {
+      wgt_rest<V, T - 1>(n, d, xp, dz, cell, k0, part);
+    }
+  }
+}
+
+// Taps per pass: 12 accumulators (V = 1: 8, so the 8 offsets are small immediates and a
+// 16-channel cell is two passes).
 template <int V>
-void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* part) {
-  constexpr int T = 12 / V;
-  int64_t k = 0;
-  for (; k + T <= d.Kg; k += T) wgt_taps<V, T>(d, xp, dz, k, part);
-  if (k < d.Kg) wgt_rest<V, T - 1>(static_cast<int>(d.Kg - k), d, xp, dz, k, part);
+void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
+  constexpr int T = V == 1 ? 8 : 12 / V;
+  if (d.C < T) {
+    constexpr int TA = 12 / V;
+    int64_t k = 0;
+    for (; k + TA <= d.Kg; k += TA) wgt_taps_any<V, TA>(d, xp, dz, k, part);
+    if (k < d.Kg) wgt_any_rest<V, TA - 1>(static_cast<int>(d.Kg - k), d, xp, dz, k, part);
+  }
+  for (int64_t t = 0; t < d.KT && d.C >= T; ++t) {
+    const int64_t cell = d.celloff[t];
+    int64_t c = 0;
+    for (; c + T <= d.C; c += T) wgt_taps<V, T>(d, xp, dz, cell + c, t * d.C + c, part);
+    if (c < d.C) wgt_rest<V, T - 1>(static_cast<int>(d.C - c), d, xp, dz, cell + c, t * d.C + c, part);
+  }
+  // Σ_r dz[r, :] into the bias partial (rows in order, as the GEMM path).
+  __m256 sum[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) sum[v] = _mm256_loadu_ps(pbias + 8 * v);
+  for (int64_t r = 0; r < d.OHW; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) sum[v] = _mm256_add_ps(sum[v], _mm256_loadu_ps(dz + r * 8 * V + 8 * v));
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) _mm256_storeu_ps(pbias + 8 * v, sum[v]);
 }
 
 // ---- data gradient ---------------------------------------------------------------------
@@ -204,12 +278,12 @@ void direct_forward_avx2(const DirectConv& d, const float* xp, const float* weig
   }
 }
 
-void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part) {
+void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
   switch (d.OC) {
-    case 8: wgt_image<1>(d, xp, dz, part); break;
-    case 16: wgt_image<2>(d, xp, dz, part); break;
-    case 24: wgt_image<3>(d, xp, dz, part); break;
-    case 32: wgt_image<4>(d, xp, dz, part); break;
+    case 8: wgt_image<1>(d, xp, dz, part, pbias); break;
+    case 16: wgt_image<2>(d, xp, dz, part, pbias); break;
+    case 24: wgt_image<3>(d, xp, dz, part, pbias); break;
+    case 32: wgt_image<4>(d, xp, dz, part, pbias); break;
     default: break;
   }
 }

@@ -30,8 +30,8 @@ struct DirectConv {
 // out/pre: the image's (OHW, OC) rows; pre may be null; bias may be null; relu: f = relu else linear.
 void direct_forward_avx2(const DirectConv& d, const float* xp, const float* weight, const float* bias,
                          bool relu, float* out, float* pre);
-// part (Kg, OC) += this image's weight gradient.
-void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part);
+// part (Kg, OC) += this image's weight gradient; pbias (OC) += Σ_r dz[r, :].
+void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias);
 // dxp (padded image) += this image's data gradient; wt is (KT, OC, C).
 void direct_data_avx2(const DirectConv& d, const float* dz, const float* wt, float* dxp);
 #endif
