@@ -567,7 +567,12 @@ bool direct_isa() {
 #endif
 }
 
-bool direct_width(int64_t c) { return c == 8 || c == 16 || c == 24 || c == 32; }
+// Channel counts the direct kernels take: multiples of 8 (whole vectors, in chunks of ≤ 32),
+// while the weight (Kg × OC) stays L2-resident (it is streamed once per pixel block).
+// Why the cap: beyond ~256 KiB of weights the GEMM's cache blocking wins.
+bool direct_width(int64_t c, int64_t weight_floats) {
+  return c > 0 && c % 8 == 0 && c <= 128 && weight_floats <= 65536;
+}
 
 struct DirectPlan {
   int64_t Hp = 0, Wp = 0, ld = 0;
@@ -643,7 +648,7 @@ void unpad_image(float* dimg, const float* dxp, const ConvShape& s, const Direct
 }
 
 bool use_direct_forward(const ConvShape& s, Act act) {
-  return direct_isa() && s.G == 1 && direct_width(s.OC) && (act == Act::linear || act == Act::relu) &&
+  return direct_isa() && s.G == 1 && direct_width(s.OC, s.KH * s.KW * s.C * s.OC) && (act == Act::linear || act == Act::relu) &&
          !is_pointwise(s) && s.C > 0;
 }
 
@@ -671,8 +676,9 @@ void conv_forward_direct(float* out, float* preact, const float* inp, const floa
 }
 
 bool use_direct_backward(const ConvShape& s, bool need_dinp) {
-  return direct_isa() && s.G == 1 && direct_width(s.OC) && !is_pointwise(s) && s.C > 0 &&
-         (!need_dinp || direct_width(s.C));
+  const int64_t wf = s.KH * s.KW * s.C * s.OC;
+  return direct_isa() && s.G == 1 && direct_width(s.OC, wf) && !is_pointwise(s) && s.C > 0 &&
+         (!need_dinp || direct_width(s.C, wf));
 }
 
 // The whole backward per image: dz = dout·f'(z) for the image (fused: one small buffer in

@@ -45,7 +45,7 @@ void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const f
     const float* q[P];
 #pragma GCC unroll 12
     for (int p = 0; p < P; ++p) q[p] = px[p] + cell;
-    for (int64_t c = 0; c < C; ++c, w += 8 * V) {
+    for (int64_t c = 0; c < C; ++c, w += d.OC) {
       __m256 wv[V];
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
@@ -64,7 +64,7 @@ void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const f
     for (int v = 0; v < V; ++v) {
       __m256 z = acc[p][v];
       if (bias) z = _mm256_add_ps(z, _mm256_loadu_ps(bias + 8 * v));
-      const int64_t at = (r + p) * 8 * V + 8 * v;
+      const int64_t at = (r + p) * d.OC + 8 * v;
       if (pre) _mm256_storeu_ps(pre + at, z);
       // max(0, z) returns z when z is NaN (second operand): the same as z < 0 ? 0 : z.
       if (relu) z = _mm256_max_ps(zero, z);
@@ -105,7 +105,7 @@ void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t cel
     for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
   const float* g = dz;
   const float* x0 = xp + cell;
-  for (int64_t r = 0; r < d.OHW; ++r, g += 8 * V) {
+  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
     const float* base = x0 + d.pixoff[r];
     __m256 gv[V];
 #pragma GCC unroll 4
@@ -121,7 +121,7 @@ void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t cel
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      float* q = part + (k0 + t) * 8 * V + 8 * v;
+      float* q = part + (k0 + t) * d.OC + 8 * v;
       _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
     }
 }
@@ -140,7 +140,7 @@ void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t) to[t] = d.tapoff[k0 + t];
   const float* g = dz;
-  for (int64_t r = 0; r < d.OHW; ++r, g += 8 * V) {
+  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
     const float* base = xp + d.pixoff[r];
     __m256 gv[V];
 #pragma GCC unroll 4
@@ -156,7 +156,7 @@ void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      float* q = part + (k0 + t) * 8 * V + 8 * v;
+      float* q = part + (k0 + t) * d.OC + 8 * v;
       _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
     }
 }
@@ -207,7 +207,7 @@ void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* par
   for (int v = 0; v < V; ++v) sum[v] = _mm256_loadu_ps(pbias + 8 * v);
   for (int64_t r = 0; r < d.OHW; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) sum[v] = _mm256_add_ps(sum[v], _mm256_loadu_ps(dz + r * 8 * V + 8 * v));
+    for (int v = 0; v < V; ++v) sum[v] = _mm256_add_ps(sum[v], _mm256_loadu_ps(dz + r * d.OC + 8 * v));
 #pragma GCC unroll 4
   for (int v = 0; v < V; ++v) _mm256_storeu_ps(pbias + 8 * v, sum[v]);
 }
@@ -215,7 +215,7 @@ void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* par
 // ---- data gradient ---------------------------------------------------------------------
 template <int VC, int P>
 void dat_tile(const DirectConv& d, const float* dz, const float* wt, int64_t r, float* dxp) {
-  const int64_t C = 8 * VC, OC = d.OC;
+  const int64_t C = d.C, OC = d.OC;
   for (int64_t t = 0; t < d.KT; ++t) {
     __m256 acc[P][VC];
 #pragma GCC unroll 12
@@ -267,34 +267,47 @@ void dat_image(const DirectConv& d, const float* dz, const float* wt, float* dxp
 
 }  // namespace
 
+// Chunks of at most 32 filters (channels for the data gradient): 4 vectors is the widest
+// tile that leaves room for ≥ 3 pixels/taps of accumulators. Rows keep their full stride.
 void direct_forward_avx2(const DirectConv& d, const float* xp, const float* weight, const float* bias,
                          bool relu, float* out, float* pre) {
-  switch (d.OC) {
-    case 8: fwd_image<1>(d, xp, weight, bias, relu, out, pre); break;
-    case 16: fwd_image<2>(d, xp, weight, bias, relu, out, pre); break;
-    case 24: fwd_image<3>(d, xp, weight, bias, relu, out, pre); break;
-    case 32: fwd_image<4>(d, xp, weight, bias, relu, out, pre); break;
-    default: break;  // the driver only calls with OC ∈ {8, 16, 24, 32}
+  for (int64_t j = 0; j < d.OC; j += 32) {
+    const int64_t w = d.OC - j < 32 ? d.OC - j : 32;
+    const float* b = bias ? bias + j : nullptr;
+    float* pj = pre ? pre + j : nullptr;
+    switch (w) {
+      case 8: fwd_image<1>(d, xp, weight + j, b, relu, out + j, pj); break;
+      case 16: fwd_image<2>(d, xp, weight + j, b, relu, out + j, pj); break;
+      case 24: fwd_image<3>(d, xp, weight + j, b, relu, out + j, pj); break;
+      case 32: fwd_image<4>(d, xp, weight + j, b, relu, out + j, pj); break;
+      default: break;  // the driver only calls with OC % 8 == 0
+    }
   }
 }
 
 void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
-  switch (d.OC) {
-    case 8: wgt_image<1>(d, xp, dz, part, pbias); break;
-    case 16: wgt_image<2>(d, xp, dz, part, pbias); break;
-    case 24: wgt_image<3>(d, xp, dz, part, pbias); break;
-    case 32: wgt_image<4>(d, xp, dz, part, pbias); break;
-    default: break;
+  for (int64_t j = 0; j < d.OC; j += 32) {
+    const int64_t w = d.OC - j < 32 ? d.OC - j : 32;
+    switch (w) {
+      case 8: wgt_image<1>(d, xp, dz + j, part + j, pbias + j); break;
+      case 16: wgt_image<2>(d, xp, dz + j, part + j, pbias + j); break;
+      case 24: wgt_image<3>(d, xp, dz + j, part + j, pbias + j); break;
+      case 32: wgt_image<4>(d, xp, dz + j, part + j, pbias + j); break;
+      default: break;
+    }
   }
 }
 
 void direct_data_avx2(const DirectConv& d, const float* dz, const float* wt, float* dxp) {
-  switch (d.C) {
-    case 8: dat_image<1>(d, dz, wt, dxp); break;
-    case 16: dat_image<2>(d, dz, wt, dxp); break;
-    case 24: dat_image<3>(d, dz, wt, dxp); break;
-    case 32: dat_image<4>(d, dz, wt, dxp); break;
-    default: break;
+  for (int64_t j = 0; j < d.C; j += 32) {
+    const int64_t w = d.C - j < 32 ? d.C - j : 32;
+    switch (w) {
+      case 8: dat_image<1>(d, dz, wt + j, dxp + j); break;
+      case 16: dat_image<2>(d, dz, wt + j, dxp + j); break;
+      case 24: dat_image<3>(d, dz, wt + j, dxp + j); break;
+      case 32: dat_image<4>(d, dz, wt + j, dxp + j); break;
+      default: break;
+    }
   }
 }
 

@@ -103,8 +103,9 @@ def test_conv2d_isa_paths(case, rng, isa):
     _compare(fast, slow)
 
 
-# The direct kernels (conv_avx2.cpp) take G = 1 convolutions with 8/16/24/32 filters
-# (forward, weight gradient) and, for the data gradient, 8/16/24/32 input channels; each
+# The direct kernels (conv_avx2.cpp) take G = 1 convolutions with a multiple of 8 filters
+# (forward, weight gradient; chunks of ≤ 32) and, for the data gradient, a multiple of 8
+# input channels; each
 # case runs on every ISA (generic = the im2col/GEMM path) against the NumPy twin.
 DIRECT_CASES = [  # (N, H, W, C, OC, KH, KW, strides, dilation, padding)
     (3, 13, 11, 1, 16, 3, 3, (2, 2), (1, 1), "same"),          # deck conv1, odd sizes
@@ -116,6 +117,8 @@ DIRECT_CASES = [  # (N, H, W, C, OC, KH, KW, strides, dilation, padding)
     (1, 1, 13, 8, 8, 1, 3, (1, 2), (1, 1), "same"),            # H = 1 (Conv1D shape)
     (2, 4, 4, 16, 32, 2, 2, (2, 2), (1, 1), "valid"),          # even kernel, no overlap
     (1, 3, 3, 8, 16, 1, 1, (2, 2), (1, 1), "same"),            # 1×1 strided
+    (2, 5, 6, 40, 64, 3, 3, (1, 1), (1, 1), "same"),           # chunks: 64 = 32 + 32 filters, 40 = 32 + 8 channels
+    (1, 6, 5, 72, 56, 3, 3, (2, 1), (1, 1), "same"),           # 56 = 32 + 24 filters, 72 = 32 + 32 + 8 channels
 ]
 
 
