@@ -14,6 +14,10 @@
 // Transposed convolution is the same pair read backwards: its forward is the backward-data
 // above, its backward-data is the forward, its weight gradient is col(dz)ᵀ·x.
 //
+// Narrow convolutions (G = 1, OC a multiple of 8, small weights; see use_direct_forward /
+// use_direct_backward) skip the GEMM: conv_avx2.cpp's direct kernels, driven per image by
+// conv_forward_direct / conv_backward_direct below (docs/conv.md, "Direct kernels").
+//
 // Blocking and threads. The GEMM rows are cut into blocks of rb rows (rb from the shapes
 // only) so one block's col (rb × Kg floats) stays in L2; each thread takes whole blocks and
 // runs im2col + a single-threaded GEMM on them (threads_for gives 1 inside a team).

@@ -11,8 +11,9 @@
 //   forward:  z[r, o] = Σ_k xp[pixoff[r] + tapoff[k]] · W[k, o] (+ b[o]);  out = f(z)     (f: linear, relu)
 //   weights:  part[k, o] += Σ_r xp[pixoff[r] + tapoff[k]] · dz[r, o]
 //   data:     dxp[pixoff[r] + tapoff[k]] += Σ_o dz[r, o] · W[k, o]   (W given as wt[(kh,kw), o, c])
-// Shapes handled: G = 1; forward/weights need OC ∈ {8, 16, 24, 32}; data needs
-// C ∈ {8, 16, 24, 32}. Nothing here is inline or a std:: template (see gemm_kernels.h).
+// Shapes handled: G = 1; forward/weights need OC % 8 == 0, data needs C % 8 == 0 (both
+// are cut into chunks of ≤ 32 = 4 vectors; rows keep their full OC / C stride).
+// Nothing here is inline or a std:: template (see gemm_kernels.h).
 #pragma once
 #include <cstdint>
 
