@@ -14,6 +14,10 @@
 // Transposed convolution is the same pair read backwards: its forward is the backward-data
 // above, its backward-data is the forward, its weight gradient is col(dz)ᵀ·x.
 //
+// Narrow convolutions (G = 1, OC a multiple of 8, small weights; see use_direct_forward /
+// use_direct_backward) skip the GEMM: conv_avx2.cpp's direct kernels, driven per image by
+// conv_forward_direct / conv_backward_direct below (docs/conv.md, "Direct kernels").
+//
 // Blocking and threads. The GEMM rows are cut into blocks of rb rows (rb from the shapes
 // only) so one block's col (rb × Kg floats) stays in L2; each thread takes whole blocks and
 // runs im2col + a single-threaded GEMM on them (threads_for gives 1 inside a team).
@@ -31,6 +35,7 @@
 #include <cstring>
 #include <vector>
 
+#include "baeum/conv_direct.h"
 #include "baeum/gemm.h"
 #include "baeum/gemm_kernels.h"
 #include "baeum/parallel.h"
@@ -550,6 +555,202 @@ const float* act_grad(const float* dout, const float* out, const float* preact, 
   return dz;
 }
 
+// ---- direct kernels (conv_direct.h, conv_avx2.cpp) ------------------------------------------
+// Why: see conv_avx2.cpp — for 8..32 filters (forward, weights) or 8..32 input channels
+// (data) and G = 1 the direct kernels read the image in place and use every vector lane.
+// Each image is zero-padded once into a small per-thread buffer (an L1/L2-sized copy), so
+// the kernels have no bounds checks. Images are the unit of work: the forward writes
+// disjoint images; the weight gradient sums images into kParts partials (fixed by N) added
+// in order, so any thread count gives the same bits.
+bool direct_isa() {
+#if defined(BAEUM_X86)
+  const Isa i = gemm_isa();
+  return i == Isa::avx2 || i == Isa::avx512;
+#else
+  return false;
+#endif
+}
+
+// Channel counts the direct kernels take: multiples of 8 (whole vectors, in chunks of ≤ 32),
+// while the weight (Kg × OC) stays L2-resident (it is streamed once per pixel block).
+// Why the cap: beyond ~256 KiB of weights the GEMM's cache blocking wins.
+bool direct_width(int64_t c, int64_t weight_floats) {
+  return c > 0 && c % 8 == 0 && c <= 128 && weight_floats <= 65536;
+}
+
+struct DirectPlan {
+  int64_t Hp = 0, Wp = 0, ld = 0;
+  bool padded = false;
+  std::vector<int64_t> pixoff, tapoff, celloff;
+  DirectConv d{};
+};
+
+void make_plan(DirectPlan& q, const ConvShape& s) {
+  q.Hp = (s.OH - 1) * s.SH + (s.KH - 1) * s.DH + 1;
+  q.Wp = (s.OW - 1) * s.SW + (s.KW - 1) * s.DW + 1;
+  q.padded = !(s.PT == 0 && s.PL == 0 && q.Hp <= s.H && q.Wp <= s.W);
+  q.ld = (q.padded ? q.Wp : s.W) * s.C;
+  q.pixoff.resize(static_cast<size_t>(s.OH * s.OW));
+  for (int64_t oh = 0; oh < s.OH; ++oh)
+    for (int64_t ow = 0; ow < s.OW; ++ow) q.pixoff[oh * s.OW + ow] = oh * s.SH * q.ld + ow * s.SW * s.C;
+  q.tapoff.resize(static_cast<size_t>(s.KH * s.KW * s.C));
+  q.celloff.resize(static_cast<size_t>(s.KH * s.KW));
+  for (int64_t kh = 0; kh < s.KH; ++kh)
+    for (int64_t kw = 0; kw < s.KW; ++kw) {
+      const int64_t cell = kh * s.DH * q.ld + kw * s.DW * s.C;
+      q.celloff[kh * s.KW + kw] = cell;
+      for (int64_t c = 0; c < s.C; ++c) q.tapoff[(kh * s.KW + kw) * s.C + c] = cell + c;
+    }
+  q.d.C = s.C, q.d.OC = s.OC, q.d.Kg = s.KH * s.KW * s.C, q.d.OHW = s.OH * s.OW, q.d.KT = s.KH * s.KW;
+  q.d.pixoff = q.pixoff.data(), q.d.tapoff = q.tapoff.data(), q.d.celloff = q.celloff.data();
+}
+
+// Short copies and fills inline. Why: the rows here are 1..a few hundred floats (28 for the
+// 28×28×1 first layer), and a memcpy/memset call per row cost more than the copy itself.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(dst + i, _mm_loadu_ps(src + i));
+#endif
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+inline void zero_floats(float* dst, int64_t n) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 4 <= n; i += 4) _mm_storeu_ps(dst + i, _mm_setzero_ps());
+#endif
+  for (; i < n; ++i) dst[i] = 0.0f;
+}
+
+// xp (Hp, Wp, C) = image n of inp with zeros outside it (padding before PT, PL).
+void pad_image(float* xp, const float* img, const ConvShape& s, const DirectPlan& q) {
+  const int64_t C = s.C, j0 = std::min(q.Wp, s.PL), j1 = std::min(q.Wp, s.PL + s.W);
+  for (int64_t i = 0; i < q.Hp; ++i) {
+    float* row = xp + i * q.Wp * C;
+    const int64_t ih = i - s.PT;
+    if (ih < 0 || ih >= s.H) {
+      zero_floats(row, q.Wp * C);
+      continue;
+    }
+    zero_floats(row, j0 * C);
+    if (j1 > j0) copy_floats(row + j0 * C, img + ih * s.W * C, (j1 - j0) * C);
+    zero_floats(row + std::max(j0, j1) * C, (q.Wp - std::max(j0, j1)) * C);
+  }
+}
+
+// dimg (H, W, C) = the cells of the padded gradient dxp that lie inside the image.
+void unpad_image(float* dimg, const float* dxp, const ConvShape& s, const DirectPlan& q) {
+  const int64_t C = s.C;
+  for (int64_t ih = 0; ih < s.H; ++ih) {
+    float* row = dimg + ih * s.W * C;
+    const int64_t i = ih + s.PT;
+    const int64_t w1 = i < q.Hp ? std::max<int64_t>(0, std::min(s.W, q.Wp - s.PL)) : 0;
+    copy_floats(row, dxp + (i * q.Wp + s.PL) * C, w1 * C);
+    zero_floats(row + w1 * C, (s.W - w1) * C);
+  }
+}
+
+bool use_direct_forward(const ConvShape& s, Act act) {
+  return direct_isa() && s.G == 1 && direct_width(s.OC, s.KH * s.KW * s.C * s.OC) && (act == Act::linear || act == Act::relu) &&
+         !is_pointwise(s) && s.C > 0;
+}
+
+void conv_forward_direct(float* out, float* preact, const float* inp, const float* weight,
+                         const float* bias, const ConvShape& s, Act act) {
+#if defined(BAEUM_X86)
+  DirectPlan q;  // not thread_local: the team reads the caller's plan
+  make_plan(q, s);
+  const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C;
+  const int nt = team_for(s.N * ohw * q.d.Kg * s.OC, s.N);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t n = 0; n < s.N; ++n) {
+    static thread_local std::vector<float> xbuf;
+    const float* xp = inp + n * hwc;
+    if (q.padded) {
+      float* b = scratch(xbuf, q.Hp * q.Wp * s.C);
+      pad_image(b, xp, s, q);
+      xp = b;
+    }
+    direct_forward_avx2(q.d, xp, weight, bias, act == Act::relu, out + n * ohw * s.OC,
+                        preact ? preact + n * ohw * s.OC : nullptr);
+  }
+#endif
+}
+
+bool use_direct_backward(const ConvShape& s, bool need_dinp) {
+  const int64_t wf = s.KH * s.KW * s.C * s.OC;
+  return direct_isa() && s.G == 1 && direct_width(s.OC, wf) && !is_pointwise(s) && s.C > 0 &&
+         (!need_dinp || direct_width(s.C, wf));
+}
+
+// The whole backward per image: dz = dout·f'(z) for the image (fused: one small buffer in
+// L1 instead of a pass over the whole batch), Σ dz, the weight gradient and the data
+// gradient, while the image's x, dz and dx are in cache.
+void conv_backward_direct(float* dinp, float* dweight, float* dbias, const float* dout,
+                          const float* inp, const float* weight, const float* out,
+                          const float* preact, const ConvShape& s, Act act, float alpha) {
+#if defined(BAEUM_X86)
+  DirectPlan q;  // not thread_local: the team reads the caller's plan
+  make_plan(q, s);
+  const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C, kg = q.d.Kg;
+  const int64_t P = std::min(s.N, kParts), wsize = kg * s.OC, psize = wsize + s.OC;
+  thread_local std::vector<float> parts_buf, wt_buf;
+  float* parts = scratch(parts_buf, P * psize);
+  float* wt = nullptr;
+  if (dinp) {  // wt[t, o, c] = W[t, c, o]: per tap, rows of C input channels
+    wt = scratch(wt_buf, kg * s.OC);
+    for (int64_t t = 0; t < q.d.KT; ++t)
+      for (int64_t c = 0; c < s.C; ++c)
+        for (int64_t o = 0; o < s.OC; ++o) wt[(t * s.OC + o) * s.C + c] = weight[(t * s.C + c) * s.OC + o];
+  }
+  const int nt = team_for(2 * s.N * ohw * kg * s.OC, P);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    static thread_local std::vector<float> xbuf, dzbuf, dxbuf;
+    float* part = parts + p * psize;
+    float* pb = part + wsize;
+    std::fill(part, part + psize, 0.0f);
+    for (int64_t n = p * s.N / P; n < (p + 1) * s.N / P; ++n) {
+      const int64_t o0 = n * ohw * s.OC;
+      const float* dz = dout + o0;
+      if (act != Act::linear) {
+        float* b = scratch(dzbuf, ohw * s.OC);
+        activation_backward(b, dout + o0, preact ? preact + o0 : nullptr, out ? out + o0 : nullptr, ohw, s.OC,
+                            act, alpha);
+        dz = b;
+      }
+      const float* xp = inp + n * hwc;
+      if (q.padded) {
+        float* b = scratch(xbuf, q.Hp * q.Wp * s.C);
+        pad_image(b, xp, s, q);
+        xp = b;
+      }
+      direct_weights_avx2(q.d, xp, dz, part, pb);
+      if (dinp) {
+        float* dx = q.padded ? scratch(dxbuf, q.Hp * q.Wp * s.C) : dinp + n * hwc;
+        zero_floats(dx, q.padded ? q.Hp * q.Wp * s.C : hwc);
+        direct_data_avx2(q.d, dz, wt, dx);
+        if (q.padded) unpad_image(dinp + n * hwc, dx, s, q);
+      }
+    }
+  }
+  for (int64_t p = 1; p < P; ++p) {
+    const float* src = parts + p * psize;
+#pragma omp simd
+    for (int64_t i = 0; i < psize; ++i) parts[i] += src[i];
+  }
+#pragma omp simd
+  for (int64_t i = 0; i < wsize; ++i) dweight[i] += parts[i];
+  if (dbias) {
+#pragma omp simd
+    for (int64_t j = 0; j < s.OC; ++j) dbias[j] += parts[wsize + j];
+  }
+#endif
+}
+
 }  // namespace
 
 void im2col(float* col, const float* inp, const ConvShape& s) {
@@ -582,6 +783,10 @@ void conv2d_forward(float* out, float* preact, const float* inp, const float* we
   if (R <= 0 || s.OC <= 0) return;
   const int64_t cg = s.C / s.G, ocg = s.OC / s.G, kg = s.KH * s.KW * cg;
   const bool pw = is_pointwise(s);
+  if (use_direct_forward(s, act)) {
+    conv_forward_direct(out, preact, inp, weight, bias, s, act);
+    return;
+  }
   if (!pw && kg > 0 && kg <= 4096 && conv_microkernel().mr <= kMaxMr) {
     conv_forward_implicit(out, preact, inp, weight, bias, s, act, alpha, conv_microkernel());
     if (act == Act::softmax) softmax_forward(out, out, R, s.OC, 1);
@@ -626,6 +831,10 @@ void conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dou
   const int64_t R = s.N * s.OH * s.OW;
   if (R <= 0 || s.OC <= 0) {
     if (dinp) std::fill(dinp, dinp + s.N * s.H * s.W * s.C, 0.0f);
+    return;
+  }
+  if (use_direct_backward(s, dinp != nullptr)) {
+    conv_backward_direct(dinp, dweight, dbias, dout, inp, weight, out, preact, s, act, alpha);
     return;
   }
   const float* dz = act_grad(dout, out, preact, R, s.OC, act, alpha);

@@ -103,6 +103,63 @@ def test_conv2d_isa_paths(case, rng, isa):
     _compare(fast, slow)
 
 
+# The direct kernels (conv_avx2.cpp) take G = 1 convolutions with a multiple of 8 filters
+# (forward, weight gradient; chunks of ≤ 32) and, for the data gradient, a multiple of 8
+# input channels; each
+# case runs on every ISA (generic = the im2col/GEMM path) against the NumPy twin.
+DIRECT_CASES = [  # (N, H, W, C, OC, KH, KW, strides, dilation, padding)
+    (3, 13, 11, 1, 16, 3, 3, (2, 2), (1, 1), "same"),          # deck conv1, odd sizes
+    (9, 7, 9, 16, 8, 3, 3, (2, 2), (1, 1), "same"),            # deck conv2; N > 8 partials, uneven
+    (2, 6, 7, 8, 24, 3, 2, (1, 3), (1, 1), "valid"),           # odd strides, no padding
+    (2, 9, 8, 24, 32, 3, 3, (1, 1), (2, 2), "same"),           # dilation, 3/4-vector tiles
+    (1, 5, 5, 32, 8, 5, 5, (1, 1), (1, 1), "valid"),           # kernel as large as the input
+    (2, 6, 5, 3, 16, 3, 3, (1, 1), (1, 1), ((3, 0), (1, 2))),  # explicit padding; C = 3: data via GEMM
+    (1, 1, 13, 8, 8, 1, 3, (1, 2), (1, 1), "same"),            # H = 1 (Conv1D shape)
+    (2, 4, 4, 16, 32, 2, 2, (2, 2), (1, 1), "valid"),          # even kernel, no overlap
+    (1, 3, 3, 8, 16, 1, 1, (2, 2), (1, 1), "same"),            # 1×1 strided
+    (2, 5, 6, 40, 64, 3, 3, (1, 1), (1, 1), "same"),           # chunks: 64 = 32 + 32 filters, 40 = 32 + 8 channels
+    (1, 6, 5, 72, 56, 3, 3, (2, 1), (1, 1), "same"),           # 56 = 32 + 24 filters, 72 = 32 + 32 + 8 channels
+]
+
+
+@pytest.mark.parametrize("case", DIRECT_CASES, ids=str)
+@pytest.mark.parametrize("act", ["linear", "relu", "tanh"])
+def test_conv2d_direct_vs_reference(case, act, rng, isa):
+    x, k, b, geo = _conv_problem(rng, case[:9] + (case[9], 1))
+    fast = _conv_all(ops.conv2d_forward, ops.conv2d_backward, x, k, b, geo, act, rng)
+    slow = _conv_all(ref.conv2d_forward, ref.conv2d_backward, x, k, b, geo, act, rng)
+    _compare(fast, slow)
+
+
+def test_conv2d_direct_relu_nan_and_signed_zero():
+    # The direct forward's relu is max(0, z): NaN stays NaN and -0.0 stays -0.0, as z < 0 ? 0 : z.
+    x = np.zeros((1, 3, 3, 1), np.float32)
+    x[0, 1, 1, 0] = np.nan
+    k = np.zeros((1, 1, 1, 8), np.float32)
+    k[..., 0] = 1.0
+    b = np.zeros(8, np.float32)
+    b[1] = -0.0
+    b[2] = -1.0
+    y = ops.conv2d_forward(x, k, b, 1, "valid", activation="relu")
+    assert np.isnan(y[0, 1, 1, 0]) and not np.isnan(y[0, 0, 0, 0])
+    assert y[0, 0, 0, 2] == 0.0
+    np.testing.assert_array_equal(np.signbit(y[0, 0, 0, :2]), [False, False])
+
+
+@pytest.mark.parametrize("case", [DIRECT_CASES[0], DIRECT_CASES[1], DIRECT_CASES[3]], ids=str)
+def test_conv2d_direct_threads_bit_identical(case, threads):
+    if not _core.openmp:
+        pytest.skip("built without OpenMP")
+    res = []
+    for nt in (1, 2):
+        baeum.set_num_threads(nt)
+        rng = np.random.default_rng(3)
+        x, k, b, geo = _conv_problem(rng, case[:9] + (case[9], 1))
+        res.append(_conv_all(ops.conv2d_forward, ops.conv2d_backward, x, k, b, geo, "relu", rng))
+    for a, e in zip(*res):
+        np.testing.assert_array_equal(a, e)
+
+
 def test_same_padding_puts_the_odd_cell_at_the_end():
     # 4×4 input, k=3, s=2 → total pad 1: none on top/left, one row/column at the bottom/right.
     assert ref_conv.conv_geometry((4, 4), (3, 3), (2, 2), (1, 1), "same") == ((2, 2), (0, 1), (0, 1))

@@ -172,3 +172,36 @@ def test_bad_arguments():
         L.Conv2DTranspose(2, 3, strides=2, output_padding=2)
     with pytest.raises(TypeError):
         L.Conv2D(2, 3, bogus=1)
+
+
+def test_conv_buffers_are_reused_only_when_nothing_else_holds_them():
+    # Conv layers keep their output/gradient buffers between calls (no page faults per
+    # step), but a buffer still referenced anywhere — a tape ctx, a kept output, a view —
+    # is never handed out again.
+    from baeum.layers import Conv2D
+
+    layer = Conv2D(8, 3, padding="same")
+    rng = np.random.default_rng(0)
+    x1 = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    x2 = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    layer.build(x1.shape)
+    ctx1, ctx2 = {}, {}
+    y1 = layer.forward(x1, ctx1, True)
+    want1 = y1.copy()
+    y2 = layer.forward(x2, ctx2, True)  # a second live call (shared layer): its own buffer
+    assert not np.shares_memory(y1, y2)
+    np.testing.assert_array_equal(y1, want1)
+    view = y2[:, 1:]
+    del y2, ctx2
+    y3 = layer.forward(x2, {}, True)  # y2's buffer is still viewed: not reused
+    assert not np.shares_memory(y3, view) and not np.shares_memory(y3, y1)
+    addr = y3.__array_interface__["data"][0]
+    del y3
+    y4 = layer.forward(x1, {}, True)  # y3's buffer is free again: reused, same numbers as y1
+    assert y4.__array_interface__["data"][0] == addr
+    np.testing.assert_array_equal(y4, want1)
+    dy = rng.standard_normal(y1.shape).astype(np.float32)
+    dx1 = layer.backward(dy, ctx1)
+    dx2 = layer.backward(dy, ctx1)
+    assert not np.shares_memory(dx1, dx2)
+    np.testing.assert_array_equal(dx1, dx2)

@@ -1,6 +1,7 @@
 """Convolution layers: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D (Keras semantics,
 channels_last). The math is in baeum.reference.conv, the speed in baeum.ops.conv."""
 import math
+import sys
 
 import numpy as np
 
@@ -22,6 +23,46 @@ def _tuple(v, rank, name, layer):
         raise ValueError(f"{type(layer).__name__} {layer.name!r}: {name} must be a positive int or a tuple of "
                          f"{rank} positive ints, received {v!r}.")
     return t
+
+
+def _probe_free_refs():
+    probe = [np.empty(1, np.float32)]
+    for b in probe:  # the list slot, the loop variable and getrefcount's argument
+        return sys.getrefcount(b)
+
+
+_FREE_REFS = _probe_free_refs()
+
+
+class _BufferPool:
+    """Output/gradient buffers of one layer, reused from step to step.
+
+    Why: a fresh multi-MB np.empty per call is fresh memory — every page faults and is
+    cleared by the kernel, then the convolution writes it again (≈ 3% of a deck-003 training
+    step in `perf`). A pooled buffer is handed out again only when the pool holds the only
+    reference to it (sys.getrefcount): a buffer still on a tape (ctx), in use by another
+    call of a shared layer, returned to and kept by the caller, or viewed by any array
+    (a view references its base) is never reused, so per-call semantics are unchanged."""
+
+    limit = 8
+
+    def __init__(self):
+        self._bufs = []
+
+    def empty(self, shape):
+        shape = tuple(int(d) for d in shape)
+        for b in self._bufs:
+            if b.shape == shape and sys.getrefcount(b) <= _FREE_REFS:
+                return b
+        b = np.empty(shape, np.float32)
+        if len(self._bufs) >= self.limit:  # forget the oldest free one (others stay with their users)
+            free = [i for i, c in enumerate(self._bufs) if sys.getrefcount(c) <= _FREE_REFS + 1]
+            self._bufs.pop(free[0] if free else 0)
+        self._bufs.append(b)
+        return b
+
+    def __deepcopy__(self, memo):  # copies of a layer never share buffers
+        return _BufferPool()
 
 
 class _Conv(Layer):
@@ -161,21 +202,32 @@ class _Conv(Layer):
     def _ops(self):
         return ops.conv2d_forward, ops.conv2d_backward
 
+    def _pool(self):
+        pool = self.__dict__.get("_buffers")
+        if pool is None:
+            pool = self.__dict__["_buffers"] = _BufferPool()
+        return pool
+
     def forward(self, x, ctx, training):
         fwd, _ = self._ops()
         b = None if self.bias is None else self.bias.value
-        pre = None
-        if self._needs_preact or "keep_preact" in ctx:
+        pre = out = None
+        if isinstance(x, np.ndarray) and x.ndim == self.rank + 2:
+            shape = (x.shape[0],) + self.compute_output_shape((None,) + x.shape[1:])[1:]
+            out = self._pool().empty(shape)
+            if self._needs_preact or "keep_preact" in ctx:
+                pre = self._pool().empty(shape)
+        elif self._needs_preact or "keep_preact" in ctx:
             shape = (x.shape[0],) + self.compute_output_shape((None,) + x.shape[1:])[1:]
             pre = np.empty(shape, np.float32)
-        y = fwd(x, self.kernel.value, b, activation=self.activation, preact=pre, **self._geo())
+        y = fwd(x, self.kernel.value, b, activation=self.activation, preact=pre, out=out, **self._geo())
         ctx["x"], ctx["y"], ctx["pre"] = x, y, pre
         return y
 
     def backward(self, dy, ctx, need_dx=True, from_preact=False):
         _, bwd = self._ops()
         x = ctx["x"]
-        dinp = np.empty(x.shape, np.float32) if need_dx else None
+        dinp = self._pool().empty(x.shape) if need_dx else None
         bwd(dy, x, self.kernel.value, ctx["y"], ctx["pre"], "linear" if from_preact else self.activation,
             dkernel=self.kernel.grad, dbias=None if self.bias is None else self.bias.grad, dinp=dinp, **self._geo())
         return dinp

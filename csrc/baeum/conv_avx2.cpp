@@ -1,0 +1,314 @@
+// conv_avx2.cpp — AVX2+FMA direct convolution kernels for one NHWC image (contract and
+// offsets in conv_direct.h; driver in conv.cpp; derivation in docs/conv.md).
+//
+//   forward:  z[r, o] = Σ_k x[r, k] · W[k, o] + b[o],  out = f(z)      x[r, k] = xp[pixoff[r] + tapoff[k]]
+//   weights:  dW[k, o] += Σ_r x[r, k] · dz[r, o]
+//   data:     dx[pixoff[r] + celloff[t] + c] += Σ_o dz[r, o] · wt[t, o, c]
+// Glossary: r output pixel of the image (OHW of them), k tap (Kg = KH·KW·C), t = (kh, kw)
+// (KT = KH·KW), o filter (OC = 8·V), c input channel (C = 8·VC).
+//
+// Why direct: for the small convolutions of a first layer (3×3×1 → 16) or a narrow one
+// (3×3×16 → 8) the im2col+GEMM route spends more time packing panels (runs of 1–3 floats)
+// than in FMAs, and an 8-filter tile fills half of the 16-wide micro-kernel. Here the
+// input is read in place (broadcasts of single floats) and the filters (8..32 = 1..4
+// vectors) are the vector dimension, so nothing is packed and no lane is wasted:
+//   forward: P pixels × V vectors of accumulators, per tap V weight loads + P broadcasts;
+//   weights: T taps × V vectors held over all pixels of the image (dz loaded once per pixel);
+//   data:    P pixels × VC vectors per tap (kh, kw), summed over o, then added to dxp.
+// Register budget: accumulators P·V ≤ 12 of the 16 ymm registers (V + 1 more for operands).
+// No std:: templates or shared inline functions here (see gemm_kernels.h).
+#include <immintrin.h>
+
+#include "baeum/conv_direct.h"
+
+namespace baeum {
+namespace {
+
+// ---- forward ---------------------------------------------------------------------------
+template <int V, int P>
+void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const float* bias, bool relu,
+              int64_t r, float* out, float* pre) {
+  __m256 acc[P][V];
+#pragma GCC unroll 12
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = _mm256_setzero_ps();
+  const float* px[P];
+#pragma GCC unroll 12
+  for (int p = 0; p < P; ++p) px[p] = xp + d.pixoff[r + p];
+  const float* w = weight;
+  const int64_t C = d.C;
+  // Cells (kh, kw) outside, channels inside: the P pixel pointers stay in registers and
+  // each broadcast is one instruction (base + c·4), no address arithmetic per tap.
+  for (int64_t t = 0; t < d.KT; ++t) {
+    const int64_t cell = d.celloff[t];
+    const float* q[P];
+#pragma GCC unroll 12
+    for (int p = 0; p < P; ++p) q[p] = px[p] + cell;
+    for (int64_t c = 0; c < C; ++c, w += d.OC) {
+      __m256 wv[V];
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 12
+      for (int p = 0; p < P; ++p) {
+        const __m256 xb = _mm256_broadcast_ss(q[p] + c);
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
+      }
+    }
+  }
+  const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 12
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      __m256 z = acc[p][v];
+      if (bias) z = _mm256_add_ps(z, _mm256_loadu_ps(bias + 8 * v));
+      const int64_t at = (r + p) * d.OC + 8 * v;
+      if (pre) _mm256_storeu_ps(pre + at, z);
+      // max(0, z) returns z when z is NaN (second operand): the same as z < 0 ? 0 : z.
+      if (relu) z = _mm256_max_ps(zero, z);
+      _mm256_storeu_ps(out + at, z);
+    }
+  }
+}
+
+template <int V, int P>
+void fwd_rest(int n, const DirectConv& d, const float* xp, const float* w, const float* b, bool relu,
+              int64_t r, float* out, float* pre) {
+  if constexpr (P > 0) {
+    if (n == P) {
+      fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
+    } else {
+      fwd_rest<V, P - 1>(n, d, xp, w, b, relu, r, out, pre);
+    }
+  }
+}
+
+template <int V>
+void fwd_image(const DirectConv& d, const float* xp, const float* w, const float* b, bool relu, float* out,
+               float* pre) {
+  constexpr int P = V == 1 ? 8 : 12 / V;
+  int64_t r = 0;
+  for (; r + P <= d.OHW; r += P) fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
+  if (r < d.OHW) fwd_rest<V, P - 1>(static_cast<int>(d.OHW - r), d, xp, w, b, relu, r, out, pre);
+}
+
+// ---- weight gradient -------------------------------------------------------------------
+// T consecutive channels c0 .. c0+T of one cell: the broadcasts are base + constant.
+template <int V, int T>
+void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0, float* part) {
+  __m256 acc[T][V];
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
+  const float* g = dz;
+  const float* x0 = xp + cell;
+  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
+    const float* base = x0 + d.pixoff[r];
+    __m256 gv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      const __m256 xb = _mm256_broadcast_ss(base + t);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      float* q = part + (k0 + t) * d.OC + 8 * v;
+      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
+    }
+}
+
+// T arbitrary taps k0 .. k0+T (offsets from tapoff, held in registers): for images with
+// fewer channels than T (C = 1: the 3×3 taps of a first layer), one pass covers several
+// cells instead of one pass of 1 tap per cell (2 accumulators: latency-bound).
+template <int V, int T>
+void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
+  __m256 acc[T][V];
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
+  int64_t to[T];
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t) to[t] = d.tapoff[k0 + t];
+  const float* g = dz;
+  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
+    const float* base = xp + d.pixoff[r];
+    __m256 gv[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
+#pragma GCC unroll 16
+    for (int t = 0; t < T; ++t) {
+      const __m256 xb = _mm256_broadcast_ss(base + to[t]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int t = 0; t < T; ++t)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      float* q = part + (k0 + t) * d.OC + 8 * v;
+      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
+    }
+}
+
+template <int V, int T>
+void wgt_any_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
+  if constexpr (T > 0) {
+    if (n == T) {
+      wgt_taps_any<V, T>(d, xp, dz, k0, part);
+    } else {
+      wgt_any_rest<V, T - 1>(n, d, xp, dz, k0, part);
+    }
+  }
+}
+
+template <int V, int T>
+void wgt_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0,
+              float* part) {
+  if constexpr (T > 0) {
+    if (n == T) {
+      wgt_taps<V, T>(d, xp, dz, cell, k0, part);
+    } else {
+      wgt_rest<V, T - 1>(n, d, xp, dz, cell, k0, part);
+    }
+  }
+}
+
+// Taps per pass: 12 accumulators (V = 1: 8, so the 8 offsets are small immediates and a
+// 16-channel cell is two passes).
+template <int V>
+void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
+  constexpr int T = V == 1 ? 8 : 12 / V;
+  if (d.C < T) {
+    constexpr int TA = 12 / V;
+    int64_t k = 0;
+    for (; k + TA <= d.Kg; k += TA) wgt_taps_any<V, TA>(d, xp, dz, k, part);
+    if (k < d.Kg) wgt_any_rest<V, TA - 1>(static_cast<int>(d.Kg - k), d, xp, dz, k, part);
+  }
+  for (int64_t t = 0; t < d.KT && d.C >= T; ++t) {
+    const int64_t cell = d.celloff[t];
+    int64_t c = 0;
+    for (; c + T <= d.C; c += T) wgt_taps<V, T>(d, xp, dz, cell + c, t * d.C + c, part);
+    if (c < d.C) wgt_rest<V, T - 1>(static_cast<int>(d.C - c), d, xp, dz, cell + c, t * d.C + c, part);
+  }
+  // Σ_r dz[r, :] into the bias partial (rows in order, as the GEMM path).
+  __m256 sum[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) sum[v] = _mm256_loadu_ps(pbias + 8 * v);
+  for (int64_t r = 0; r < d.OHW; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) sum[v] = _mm256_add_ps(sum[v], _mm256_loadu_ps(dz + r * d.OC + 8 * v));
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) _mm256_storeu_ps(pbias + 8 * v, sum[v]);
+}
+
+// ---- data gradient ---------------------------------------------------------------------
+template <int VC, int P>
+void dat_tile(const DirectConv& d, const float* dz, const float* wt, int64_t r, float* dxp) {
+  const int64_t C = d.C, OC = d.OC;
+  for (int64_t t = 0; t < d.KT; ++t) {
+    __m256 acc[P][VC];
+#pragma GCC unroll 12
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_setzero_ps();
+    const float* w = wt + t * OC * C;
+    const float* g = dz + r * OC;
+    for (int64_t o = 0; o < OC; ++o, w += C) {
+      __m256 wv[VC];
+#pragma GCC unroll 4
+      for (int v = 0; v < VC; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 12
+      for (int p = 0; p < P; ++p) {
+        const __m256 gb = _mm256_broadcast_ss(g + p * OC + o);
+#pragma GCC unroll 4
+        for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_fmadd_ps(gb, wv[v], acc[p][v]);
+      }
+    }
+    const int64_t co = d.celloff[t];
+#pragma GCC unroll 12
+    for (int p = 0; p < P; ++p) {
+      float* q = dxp + d.pixoff[r + p] + co;
+#pragma GCC unroll 4
+      for (int v = 0; v < VC; ++v)
+        _mm256_storeu_ps(q + 8 * v, _mm256_add_ps(_mm256_loadu_ps(q + 8 * v), acc[p][v]));
+    }
+  }
+}
+
+template <int VC, int P>
+void dat_rest(int n, const DirectConv& d, const float* dz, const float* wt, int64_t r, float* dxp) {
+  if constexpr (P > 0) {
+    if (n == P) {
+      dat_tile<VC, P>(d, dz, wt, r, dxp);
+    } else {
+      dat_rest<VC, P - 1>(n, d, dz, wt, r, dxp);
+    }
+  }
+}
+
+template <int VC>
+void dat_image(const DirectConv& d, const float* dz, const float* wt, float* dxp) {
+  constexpr int P = 12 / VC;
+  int64_t r = 0;
+  for (; r + P <= d.OHW; r += P) dat_tile<VC, P>(d, dz, wt, r, dxp);
+  if (r < d.OHW) dat_rest<VC, P - 1>(static_cast<int>(d.OHW - r), d, dz, wt, r, dxp);
+}
+
+}  // namespace
+
+// Chunks of at most 32 filters (channels for the data gradient): 4 vectors is the widest
+// tile that leaves room for ≥ 3 pixels/taps of accumulators. Rows keep their full stride.
+void direct_forward_avx2(const DirectConv& d, const float* xp, const float* weight, const float* bias,
+                         bool relu, float* out, float* pre) {
+  for (int64_t j = 0; j < d.OC; j += 32) {
+    const int64_t w = d.OC - j < 32 ? d.OC - j : 32;
+    const float* b = bias ? bias + j : nullptr;
+    float* pj = pre ? pre + j : nullptr;
+    switch (w) {
+      case 8: fwd_image<1>(d, xp, weight + j, b, relu, out + j, pj); break;
+      case 16: fwd_image<2>(d, xp, weight + j, b, relu, out + j, pj); break;
+      case 24: fwd_image<3>(d, xp, weight + j, b, relu, out + j, pj); break;
+      case 32: fwd_image<4>(d, xp, weight + j, b, relu, out + j, pj); break;
+      default: break;  // the driver only calls with OC % 8 == 0
+    }
+  }
+}
+
+void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
+  for (int64_t j = 0; j < d.OC; j += 32) {
+    const int64_t w = d.OC - j < 32 ? d.OC - j : 32;
+    switch (w) {
+      case 8: wgt_image<1>(d, xp, dz + j, part + j, pbias + j); break;
+      case 16: wgt_image<2>(d, xp, dz + j, part + j, pbias + j); break;
+      case 24: wgt_image<3>(d, xp, dz + j, part + j, pbias + j); break;
+      case 32: wgt_image<4>(d, xp, dz + j, part + j, pbias + j); break;
+      default: break;
+    }
+  }
+}
+
+void direct_data_avx2(const DirectConv& d, const float* dz, const float* wt, float* dxp) {
+  for (int64_t j = 0; j < d.C; j += 32) {
+    const int64_t w = d.C - j < 32 ? d.C - j : 32;
+    switch (w) {
+      case 8: dat_image<1>(d, dz, wt + j, dxp + j); break;
+      case 16: dat_image<2>(d, dz, wt + j, dxp + j); break;
+      case 24: dat_image<3>(d, dz, wt + j, dxp + j); break;
+      case 32: dat_image<4>(d, dz, wt + j, dxp + j); break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace baeum
