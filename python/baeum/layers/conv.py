@@ -7,7 +7,7 @@ import numpy as np
 
 from baeum import ops
 from baeum.layers.base import Layer, _fmt_shape
-from baeum.layers.core import _resolve_activation
+from baeum.layers.core import PreactivationOutput, _resolve_activation
 from baeum.reference.conv import conv1d_padding, conv_geometry, conv_transpose_geometry
 
 
@@ -65,7 +65,7 @@ class _BufferPool:
         return _BufferPool()
 
 
-class _Conv(Layer):
+class _Conv(PreactivationOutput, Layer):
     """Shared by every convolution layer: arguments, weights, shape checks, fused forward."""
 
     rank = 2
@@ -231,15 +231,6 @@ class _Conv(Layer):
         bwd(dy, x, self.kernel.value, ctx["y"], ctx["pre"], "linear" if from_preact else self.activation,
             dkernel=self.kernel.grad, dbias=None if self.bias is None else self.bias.grad, dinp=dinp, **self._geo())
         return dinp
-
-    @property
-    def output_activation(self):
-        return self.activation
-
-    @staticmethod
-    def logits(ctx):
-        """The pre-activation of a call made with ctx['keep_preact']."""
-        return ctx["pre"]
 
     def get_config(self):
         from baeum import initializers, regularizers

@@ -56,7 +56,22 @@ def _resolve_activation(activation, layer_name):
     return name
 
 
-class Dense(Layer):
+class PreactivationOutput:
+    """Mixin of the layers whose output is activation(z) for a stored pre-activation z (Dense,
+    the convolutions): the model's fused loss (sigmoid/softmax + cross-entropy) reads z from
+    a call made with ctx['keep_preact'] (models/checks.fused_output_activation)."""
+
+    @property
+    def output_activation(self):
+        return self.activation
+
+    @staticmethod
+    def logits(ctx):
+        """The pre-activation z of a call made with ctx['keep_preact']."""
+        return ctx["pre"]
+
+
+class Dense(PreactivationOutput, Layer):
     """y = activation(x · kernel + bias) on the last axis (Keras `Dense`).
 
     kernel has Keras's layout (input_dim, units). Forward and backward are one fused C++
@@ -114,15 +129,6 @@ class Dense(Layer):
         if dinp is None or dy.ndim == 2:
             return dinp
         return dinp.reshape(dy.shape[:-1] + (x2.shape[1],))
-
-    @property
-    def output_activation(self):
-        return self.activation
-
-    @staticmethod
-    def logits(ctx):
-        """The pre-activation x·kernel + bias of a call made with ctx['keep_preact']."""
-        return ctx["pre"]
 
     def get_config(self):
         from baeum import initializers, regularizers
