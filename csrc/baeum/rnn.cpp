@@ -719,7 +719,10 @@ namespace {
 struct BackBufs {
   float* dgx;    // (N, T, GU) ∂L/∂(input-side pre-activations), by input time
   float* dgh;    // (N, T, GU) ∂L/∂(recurrent-side pre-activations) (== dgx but for GRU)
-  float* hprev;  // (N, T, U)  h_{s−1} by input time (left operand of dR)
+  float* hprev;  // h_{s−1} by input time (left operand of dR), row (n, t) at (n·T + t)·ldh
+  int64_t ldh;   // U, or F + U + 1 when it sits in the fused [x | h_{s−1} | 1] rows (xrow)
+  float* xrow;   // null, or the fused rows: backward_rows also stores x_t and a 1 there
+  const float* inp;
   const float* rt;    // Rᵀ (GU × U) packed once (GRU reset_before: rows 0..2U only)
   const float* rt_h;  // GRU reset_before: rows 2U..3U of Rᵀ (U × U) packed
   const float* wt;    // Wᵀ (GU × F) packed, when dX is computed per thread (F ≤ kSmallF)
@@ -755,7 +758,13 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* d = dh.data() + i * U;
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
-      float* hp_out = B.hprev + (n * T + t) * U;
+      float* hp_out = B.hprev + (n * T + t) * B.ldh;
+      if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
+        float* xr = B.xrow + (n * T + t) * B.ldh;
+        const float* xi = B.inp + (n * T + t) * q.F;
+        for (int64_t f = 0; f < q.F; ++f) xr[f] = xi[f];
+        hp_out[U] = 1.0f;
+      }
       if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
         const float* rm = q.rmask + n * U;
         for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
@@ -916,8 +925,13 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
   // Why thread_local: reuse the big buffers across calls (no malloc once warm), and stay
   // safe when several Python threads call in without the GIL.
   thread_local std::vector<float> dgx, dgh, hprev, rt;
-  const size_t ng = static_cast<size_t>(N * T * GU), nu = static_cast<size_t>(N * T * U);
   const bool two = cell == Cell::gru;  // input- and recurrent-side gradients differ
+  // SimpleRNN / LSTM: dW, dR and db all pair rows of one dG with [x_t | h_{s−1} | 1], so
+  // one GEMM over those rows replaces two GEMMs and a column sum. Why: each GEMM packed the
+  // whole (N·T × GU) dG again, and at 20 units those packs cost as much as the products.
+  const bool fuse_w = cell == Cell::simple_rnn || cell == Cell::lstm;
+  const int64_t ldh = fuse_w ? F + U + 1 : U;
+  const size_t ng = static_cast<size_t>(N * T * GU), nu = static_cast<size_t>(N * T * ldh);
   if (dgx.size() < ng) dgx.resize(ng);
   if (two && dgh.size() < ng) dgh.resize(ng);
   if (hprev.size() < nu) hprev.resize(nu);
@@ -936,13 +950,26 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
     if (wt.size() < static_cast<size_t>(nw)) wt.resize(static_cast<size_t>(nw));
     pack_panels(wt.data(), GU, F, [&](int64_t j, int64_t f) { return weight[f * GU + j]; });
   }
-  const BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), hprev.data(), rt.data(),
+  const BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), hprev.data() + (fuse_w ? F : 0),
+                   ldh, fuse_w ? hprev.data() : nullptr, inp, rt.data(),
                    split ? rt.data() + n1 : nullptr, small_f ? wt.data() : nullptr, dinp};
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
     backward_rows(q, r0, r1, B, dh0, dc0, dhs, dc_last, h0, c0, hs, cs, cache);
   });
   // Weight gradients: a few large GEMMs over all N·T rows.
   const int64_t NT = N * T;
+  if (fuse_w) {
+    thread_local std::vector<float> wg;
+    if (wg.size() < static_cast<size_t>(ldh * GU)) wg.resize(static_cast<size_t>(ldh * GU));
+    sgemm(true, false, ldh, GU, NT, 1.0f, hprev.data(), ldh, B.dgx, GU, 0.0f, wg.data(), GU);
+    for (int64_t j = 0; j < F * GU; ++j) dweight[j] += wg[j];
+    for (int64_t j = 0; j < U * GU; ++j) drweight[j] += wg[F * GU + j];
+    if (dbias)
+      for (int64_t j = 0; j < GU; ++j) dbias[j] += wg[(F + U) * GU + j];
+    if (dinp && F > 0 && !small_f)
+      sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
+    return;
+  }
   if (F > 0) sgemm(true, false, F, GU, NT, 1.0f, inp, F, B.dgx, GU, 1.0f, dweight, GU);
   if (cell == Cell::gru_reset_before) {
     sgemm(true, false, U, 2 * U, NT, 1.0f, B.hprev, U, B.dgx, GU, 1.0f, drweight, GU);
