@@ -400,6 +400,37 @@ RNN_INLINE void lstm_bwd_math(float* gx, const float* d, const float* z, const f
   }
 }
 
+// lstm_bwd_math for one row with U ≥ 8, 8 lanes at a time. The ragged end (U mod 8) is the
+// overlapping vector at U − 8, computed before the main loop (it reads dc before the loop
+// rewrites lanes it shares) and stored after it: the shared lanes get the same values
+// twice. Why: the scratch copies of the tail cost more than the vector math at 20 units.
+struct LstmBwdLanes {
+  v8f gi, gf, gg, go, dc;
+};
+RNN_INLINE LstmBwdLanes lstm_bwd_lanes(const float* d, const float* z, const float* cprev,
+                                       const float* dc, int64_t U, int64_t k) {
+  const v8f dv = vload(d + k), ig = vload(z + k), fg = vload(z + U + k), gg = vload(z + 2 * U + k);
+  const v8f og = vload(z + 3 * U + k), tc = vload(z + 4 * U + k);
+  const v8f c = vload(dc + k) + dv * og * (1.0f - tc * tc);
+  return {c * gg * ig * (1.0f - ig), c * vload(cprev + k) * fg * (1.0f - fg),
+          c * ig * (1.0f - gg * gg), dv * tc * og * (1.0f - og), c * fg};
+}
+RNN_INLINE void lstm_bwd_store(float* gx, float* dc, const LstmBwdLanes& l, int64_t U, int64_t k) {
+  vstore(gx + k, l.gi);
+  vstore(gx + U + k, l.gf);
+  vstore(gx + 2 * U + k, l.gg);
+  vstore(gx + 3 * U + k, l.go);
+  vstore(dc + k, l.dc);
+}
+RNN_INLINE void lstm_row_bwd(float* gx, const float* d, const float* z, const float* cprev,
+                             float* dc, int64_t U) {
+  const int64_t U8 = U & ~int64_t(7);
+  LstmBwdLanes last{};
+  if (U8 < U) last = lstm_bwd_lanes(d, z, cprev, dc, U, U - 8);
+  for (int64_t k = 0; k < U8; k += 8) lstm_bwd_store(gx, dc, lstm_bwd_lanes(d, z, cprev, dc, U, k), U, k);
+  if (U8 < U) lstm_bwd_store(gx, dc, last, U, U - 8);
+}
+
 // GRU reset_after: input-side gx and recurrent-side gh gradients, direct term d⊙z.
 RNN_INLINE void gru_bwd_math(float* gx, float* gh, float* dir, const float* d, const float* z,
                              const float* hpv, int64_t S, int64_t n) {
@@ -790,6 +821,10 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
           const float *ig = z, *fg = z + U, *gg = z + 2 * U, *og = z + 3 * U, *tc = z + 4 * U;
           const float* cprev = s == 0 ? (c0 ? c0 + n * U : zeros.data()) : cs + (n * T + s - 1) * U;
           float* dc = dcn.data() + i * U;
+          if (fused && U >= 8) {
+            lstm_row_bwd(gx, d, z, cprev, dc, U);
+            break;
+          }
           if (fused) {  // tanh / sigmoid: derivatives from the saved activations, one pass
             lstm_bwd_math(gx, d, z, cprev, dc, U, U8);
             if (U8 < U) {
