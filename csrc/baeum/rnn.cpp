@@ -37,6 +37,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "baeum/gemm.h"
@@ -156,18 +157,32 @@ void pack_panels(float* dst, int64_t K, int64_t Nc, Get get) {
   }
 }
 
-// C[MR×nb] = A[MR×K]·P[K×8·NV] for one packed panel (nb ≤ 8·NV columns stored).
+// C[MR×nb] = bias + A1[MR×K1]·P[0:K1] + A2[MR×K2]·P[K1:K1+K2] for one packed panel (nb ≤ 8·NV
+// columns stored; bias, padded to 8·NV, may be null = 0). Two A segments: the LSTM step
+// multiplies [x_t | h_{s−1}] by [W; R] without copying x_t and h_{s−1} side by side.
 template <int MR, int NV>
-RNN_INLINE void mm_panel(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
-                         int64_t K, int64_t nb) {
+RNN_INLINE void mm_panel(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
+                         const float* A2, int64_t lda2, int64_t K2, const float* bias,
+                         const float* P, int64_t nb) {
   v8f acc[MR][NV];
-  for (int r = 0; r < MR; ++r)
-    for (int v = 0; v < NV; ++v) acc[r][v] = v8f{};
-  for (int64_t k = 0; k < K; ++k) {
+  for (int v = 0; v < NV; ++v) {
+    const v8f b0 = bias ? *reinterpret_cast<const v8u*>(bias + 8 * v) : v8f{};
+    for (int r = 0; r < MR; ++r) acc[r][v] = b0;
+  }
+  for (int64_t k = 0; k < K1; ++k) {
     v8f b[NV];
     for (int v = 0; v < NV; ++v) b[v] = *reinterpret_cast<const v8u*>(P + k * 8 * NV + 8 * v);
     for (int r = 0; r < MR; ++r) {
-      const float a = A[r * lda + k];
+      const float a = A1[r * lda1 + k];
+      for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
+    }
+  }
+  P += K1 * 8 * NV;
+  for (int64_t k = 0; k < K2; ++k) {
+    v8f b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = *reinterpret_cast<const v8u*>(P + k * 8 * NV + 8 * v);
+    for (int r = 0; r < MR; ++r) {
+      const float a = A2[r * lda2 + k];
       for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
     }
   }
@@ -191,36 +206,45 @@ RNN_INLINE void mm_panel(float* C, int64_t ldc, const float* A, int64_t lda, con
 // the time at 128 units. Every row gets the same per-element FMA sequence whatever block
 // it lands in, so results do not depend on M or the thread split.
 template <int NV>
-RNN_INLINE void panel_rows(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
-                           int64_t M, int64_t K, int64_t nb) {
+RNN_INLINE void panel_rows(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
+                           const float* A2, int64_t lda2, int64_t K2, const float* bias,
+                           const float* P, int64_t M, int64_t nb) {
   constexpr int MR = NV == 3 ? 4 : 6;  // 4 × 3 accumulators already fill the registers
   int64_t i = 0;
-  for (; i + MR <= M; i += MR) mm_panel<MR, NV>(C + i * ldc, ldc, A + i * lda, lda, P, K, nb);
-  if (MR > 4 && i + 4 <= M) {
-    mm_panel<4, NV>(C + i * ldc, ldc, A + i * lda, lda, P, K, nb);
-    i += 4;
+  auto block = [&](auto mr) {
+    mm_panel<decltype(mr)::value, NV>(C + i * ldc, ldc, A1 + i * lda1, lda1, K1, A2 + i * lda2,
+                                      lda2, K2, bias, P, nb);
+    i += decltype(mr)::value;
+  };
+  while (i + MR <= M) block(std::integral_constant<int, MR>{});
+  if (MR > 4 && i + 4 <= M) block(std::integral_constant<int, 4>{});
+  if (i + 2 <= M) block(std::integral_constant<int, 2>{});
+  if (i < M) block(std::integral_constant<int, 1>{});
+}
+
+// C (M×Nc, ldc) = bias + A1 (M×K1, lda1) · P[0:K1] + A2 (M×K2, lda2) · P[K1:], P = the
+// (K1+K2) × Nc right operand packed by pack_panels; bias (null = 0) padded to the panels.
+RNN_CLONES
+void packed_gemm2(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
+                  const float* A2, int64_t lda2, int64_t K2, const float* bias, const float* P,
+                  int64_t M, int64_t Nc) {
+  for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
+    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
+    const float* b = bias ? bias + j0 : nullptr;
+    if (w == 16)
+      panel_rows<2>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
+    else if (w == 24)
+      panel_rows<3>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
+    else
+      panel_rows<1>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
+    P += (K1 + K2) * w;
   }
-  if (i + 2 <= M) {
-    mm_panel<2, NV>(C + i * ldc, ldc, A + i * lda, lda, P, K, nb);
-    i += 2;
-  }
-  if (i < M) mm_panel<1, NV>(C + i * ldc, ldc, A + i * lda, lda, P, K, nb);
 }
 
 // C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels.
-RNN_CLONES
-void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P, int64_t M,
-                 int64_t K, int64_t Nc) {
-  for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
-    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
-    if (w == 16)
-      panel_rows<2>(C + j0, ldc, A, lda, P, M, K, nb);
-    else if (w == 24)
-      panel_rows<3>(C + j0, ldc, A, lda, P, M, K, nb);
-    else
-      panel_rows<1>(C + j0, ldc, A, lda, P, M, K, nb);
-    P += K * w;
-  }
+RNN_INLINE void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
+                            int64_t M, int64_t K, int64_t Nc) {
+  packed_gemm2(C, ldc, A, lda, 0, A, lda, K, nullptr, P, M, Nc);
 }
 
 // exp / tanh / sigmoid without libm so the fused gate loops vectorise: the same Cephes-based
@@ -335,16 +359,22 @@ RNN_INLINE v8f vtanh(v8f x) {
 // One LSTM row, tanh/sigmoid: z (4U pre-activations from x·W + b, in place → [i f g o φ(c)]),
 // hr = h_{s−1}·R (4U), cprev → cn, hout. ga/gc: per-lane a, c of vscaled_sigmoid over the 4U
 // gate values (a = 2, c = −1 in the g block), padded to a multiple of 8.
+// hr == null: z already holds the whole pre-activation (x·W + b + h·R, fused step product).
 RNN_INLINE void lstm_row_fwd(float* z, const float* hr, const float* cprev, float* cn, float* hout,
                              const float* ga, const float* gc, int64_t U) {
   const int64_t GU = 4 * U;
   int64_t j = 0;
-  for (; j + 8 <= GU; j += 8)
-    vstore(z + j, vscaled_sigmoid(vload(z + j) + vload(hr + j), vload(ga + j), vload(gc + j)));
+  if (hr) {
+    for (; j + 8 <= GU; j += 8)
+      vstore(z + j, vscaled_sigmoid(vload(z + j) + vload(hr + j), vload(ga + j), vload(gc + j)));
+  } else {
+    for (; j + 8 <= GU; j += 8)
+      vstore(z + j, vscaled_sigmoid(vload(z + j), vload(ga + j), vload(gc + j)));
+  }
   if (j < GU) {  // U odd: the last 4 gate values through zero-padded scratch
     alignas(32) float tz[8] = {0}, th[8] = {0};
     const int64_t r = GU - j;
-    for (int64_t k = 0; k < r; ++k) tz[k] = z[j + k], th[k] = hr[j + k];
+    for (int64_t k = 0; k < r; ++k) tz[k] = z[j + k], th[k] = hr ? hr[j + k] : 0.0f;
     const v8f y = vscaled_sigmoid(vload(tz) + vload(th), vload(ga + j), vload(gc + j));
     vstore(tz, y);
     for (int64_t k = 0; k < r; ++k) z[j + k] = tz[k];
@@ -562,9 +592,11 @@ void for_row_blocks(const Seq& q, Fn f) {
 
 // rp: R packed (U × GU), or for GRU reset_before R[:, :2U] packed, then R[:, 2U:] at rp_h.
 RNN_CLONES
+// xin != null (LSTM, F ≤ kSmallF): rp packs [W; R] ((F + U) × GU) and each step computes
+// z = x_t·W + b + h_{s−1}·R in one product straight into the cache (xbias: b padded).
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
-                  const float* c0) {
+                  const float* c0, const float* xin, const float* xbias) {
   const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW;
   std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
       bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0);
@@ -587,9 +619,16 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       ldh = T * U;
     }
     const int64_t ncols = q.cell == Cell::gru_reset_before ? 2 * U : GU;
-    if (q.rmask) {  // recurrent dropout: (h_{s−1} ⊙ mask)·R (the state itself is not dropped)
+    if (q.rmask)  // recurrent dropout: (h_{s−1} ⊙ mask)·R (the state itself is not dropped)
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < U; ++j) hm[i * U + j] = hprev[i * ldh + j] * q.rmask[(r0 + i) * U + j];
+    if (xin) {
+      // Why: the input projection done here, per step, lands in L1 right before the gates
+      // read it, instead of a separate pass writing all N·T·GU values (13 MB at 128 units)
+      // out to memory and reading them back; bias and both products are one kernel call.
+      packed_gemm2(cache + (r0 * T + t) * CW, T * CW, xin + (r0 * T + t) * q.F, T * q.F, q.F,
+                   q.rmask ? hm.data() : hprev, q.rmask ? U : ldh, U, xbias, rp, m, GU);
+    } else if (q.rmask) {
       packed_gemm(hp.data(), GU, hm.data(), U, rp, m, U, ncols);
     } else {
       packed_gemm(hp.data(), GU, hprev, ldh, rp, m, U, ncols);
@@ -597,7 +636,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
     for (int64_t i = 0; i < m; ++i) {
       const int64_t n = r0 + i;
       float* z = cache + (n * T + t) * CW;
-      const float* hr = hp.data() + i * GU;
+      const float* hr = xin ? nullptr : hp.data() + i * GU;
       const float* hpv = hprev + i * ldh;
       float* hout = hs + (n * T + s) * U;
       switch (q.cell) {
@@ -726,6 +765,8 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
   // (univariate series): each thread projects its own rows with the small kernel instead,
   // inside the time-loop region (a K = 1 GEMM is all packing overhead).
   const bool small_f = F > 0 && F <= kSmallF;
+  // LSTM with few features: the projection moves into the step product (forward_rows).
+  const bool fuse_x = small_f && cell == Cell::lstm && fused_acts(act, ract);
   if (small_f) {
     // done in forward_rows
   } else if (F > 0) {
@@ -744,23 +785,29 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
   thread_local std::vector<float> rpack;
   const int64_t GU = q.GU;
   const bool split = cell == Cell::gru_reset_before;
-  const int64_t n1 = packed_size(U, split ? 2 * U : GU), n2 = split ? packed_size(U, U) : 0;
+  const int64_t KX = fuse_x ? F : 0;  // [W; R] when fused
+  const int64_t n1 = packed_size(KX + U, split ? 2 * U : GU), n2 = split ? packed_size(U, U) : 0;
   if (rpack.size() < static_cast<size_t>(n1 + n2)) rpack.resize(static_cast<size_t>(n1 + n2));
-  pack_panels(rpack.data(), U, split ? 2 * U : GU, [&](int64_t k, int64_t j) { return rweight[k * GU + j]; });
+  pack_panels(rpack.data(), KX + U, split ? 2 * U : GU, [&](int64_t k, int64_t j) {
+    return k < KX ? weight[k * GU + j] : rweight[(k - KX) * GU + j];
+  });
+  std::vector<float> xbias(fuse_x && bias ? static_cast<size_t>(GU + 24) : 0, 0.0f);
+  if (!xbias.empty()) std::copy(bias, bias + GU, xbias.begin());
   if (split)
     pack_panels(rpack.data() + n1, U, U, [&](int64_t k, int64_t j) { return rweight[k * GU + 2 * U + j]; });
   const float* rp = rpack.data();
   const float* rp_h = split ? rpack.data() + n1 : nullptr;
   // 3. The time loop, rows split across threads.
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
-    if (small_f) {
+    if (small_f && !fuse_x) {
       const int64_t m = r1 - r0, CW = q.CW;
       small_gemm(cache + r0 * T * CW, CW, inp + r0 * T * F, F, weight, GU, m * T, F, GU);
       if (bias)
         for (int64_t r = r0 * T; r < r1 * T; ++r)
           for (int64_t j = 0; j < GU; ++j) cache[r * CW + j] += bias[j];
     }
-    forward_rows(q, r0, r1, hs, cs, cache, rp, rp_h, bias, h0, c0);
+    forward_rows(q, r0, r1, hs, cs, cache, rp, rp_h, bias, h0, c0, fuse_x ? inp : nullptr,
+                 xbias.empty() ? nullptr : xbias.data());
   });
 }
 
