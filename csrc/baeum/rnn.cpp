@@ -592,7 +592,7 @@ void for_row_blocks(const Seq& q, Fn f) {
 
 // rp: R packed (U × GU), or for GRU reset_before R[:, :2U] packed, then R[:, 2U:] at rp_h.
 RNN_CLONES
-// xin != null (LSTM, F ≤ kSmallF): rp packs [W; R] ((F + U) × GU) and each step computes
+// xin != null (LSTM with tanh / sigmoid, any F): rp packs [W; R] ((F + U) × GU) and each step computes
 // z = x_t·W + b + h_{s−1}·R in one product straight into the cache (xbias: b padded).
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
@@ -761,13 +761,14 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
   if (N <= 0 || T <= 0 || U <= 0) return;
   const int64_t G = rnn_gates(cell);
   const Seq q{cell, N, T, F, U, G, G * U, rnn_cache_width(cell, U), act, ract, go_backwards, mask, rmask};
-  // 1. Input projection of every (n, t) row at once, bias in the GEMM epilogue. Few features
-  // (univariate series): each thread projects its own rows with the small kernel instead,
-  // inside the time-loop region (a K = 1 GEMM is all packing overhead).
+  // 1. Input projection. LSTM (tanh / sigmoid): fused into each step's product, see
+  // forward_rows. Otherwise all (n, t) rows at once, bias in the GEMM epilogue; with few
+  // features each thread projects its own rows with the small kernel instead, inside the
+  // time-loop region (a K = 1 GEMM is all packing overhead).
   const bool small_f = F > 0 && F <= kSmallF;
-  // LSTM with few features: the projection moves into the step product (forward_rows).
-  const bool fuse_x = small_f && cell == Cell::lstm && fused_acts(act, ract);
-  if (small_f) {
+  // LSTM (tanh / sigmoid): the projection moves into the step product (forward_rows).
+  const bool fuse_x = F > 0 && cell == Cell::lstm && fused_acts(act, ract);
+  if (small_f || fuse_x) {
     // done in forward_rows
   } else if (F > 0) {
     BiasActArgs args;
