@@ -52,3 +52,19 @@ def test_default_threads_follow_cpu_affinity():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["1", "1"]
+
+
+def test_short_openmp_spin_is_only_a_default():
+    """baeum sets GOMP_SPINCOUNT=1000 before libgomp loads unless the user chose a wait policy."""
+    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    code = "import os, baeum; print(os.environ.get('GOMP_SPINCOUNT'))"
+
+    def spin(**extra):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=dict(base, **extra))
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+
+    assert spin() == "1000"
+    assert spin(GOMP_SPINCOUNT="5") == "5"
+    assert spin(OMP_WAIT_POLICY="passive") == "None"
