@@ -16,21 +16,24 @@
 //   per step: gate gradients dG (pre-activation), dh_prev = dG·Rᵀ + direct terms
 //   after the loop: dW += Xᵀ·dG_all, dR += H_prevᵀ·dG_all, db += Σ dG, dX = dG_all·Wᵀ.
 //
-// How it is made fast:
-// * the input projection of all N·T rows is one GEMM with the bias in its epilogue (one big
-//   well-shaped GEMM instead of T thin ones); for F ≤ 64 each thread projects its own rows
-//   with the small kernel instead (at F = 1 a GEMM call is all packing overhead);
+// How it is made fast (measurements in docs/rnn.md):
+// * LSTM (tanh / sigmoid): no separate input projection; each step computes
+//   z = [x_t | h_{s−1}]·[W; R] + b in one kernel call straight into the cache row, where the
+//   gates read it from L1 (a separate N·T-row projection wrote 13 MB at 128 units and read
+//   it back). Other cells: the projection of all N·T rows is one GEMM with the bias in its
+//   epilogue, or for F ≤ 64 each thread's rows through the small kernel;
 // * batch rows are independent through time, so each thread owns a fixed block of rows for
 //   the whole sequence: one parallel region per call, no barrier per step, and results do
 //   not depend on the thread count (each row is computed by the same code whatever the split);
-// * the per-step recurrent product is a small register-blocked kernel (4 rows × 16 columns of
-//   vector accumulators) over R packed once per sequence into 16-column panels (sequential
-//   reads; at batch 32 × 20 units a general GEMM call costs more in packing than the product);
-//   backward packs Rᵀ the same way for dh·Rᵀ;
-// * for tanh/sigmoid, gate nonlinearities and the cell update are one pass per row that also
-//   stores what backward needs (activations, act(c)), so backward never recomputes an exp;
-//   the ragged tail (U mod 8) runs through 8-wide scratch so it vectorises too;
-// * weight gradients are a few large GEMMs after the time loop, not T small ones.
+// * the per-step product is a register-blocked kernel (6 rows × 16 columns of vector
+//   accumulators, or 4 × 24 for 17–24 columns) over the right operand packed once per
+//   sequence into column panels (sequential reads; at batch 32 × 20 units a general GEMM
+//   call costs more in packing than the product); backward packs Rᵀ the same way for dh·Rᵀ;
+// * gate math is explicit 8-lane vector code (vexp / vsigmoid / vtanh below) that also stores
+//   what backward needs (activations, act(c)), so backward never recomputes an exp; LSTM
+//   rows handle U mod 8 with an overlapping last vector instead of scratch copies;
+// * weight gradients come after the time loop: SimpleRNN / LSTM as one GEMM over the rows
+//   [x_t | h_{s−1} | 1] (dW, dR and db together, dG packed once), GRU as a few GEMMs.
 #include "baeum/rnn.h"
 
 #include <algorithm>
@@ -360,6 +363,10 @@ RNN_INLINE v8f vtanh(v8f x) {
 // hr = h_{s−1}·R (4U), cprev → cn, hout. ga/gc: per-lane a, c of vscaled_sigmoid over the 4U
 // gate values (a = 2, c = −1 in the g block), padded to a multiple of 8.
 // hr == null: z already holds the whole pre-activation (x·W + b + h·R, fused step product).
+// Why a flat σ pass over all 4U values (tanh(x) = 2σ(2x) − 1 in the g block): with U = 20 it
+// is 10 full vectors instead of 4 gates × 3 vectors with a ragged one each. (Feeding the
+// four gates of 8 lanes from registers into the cell update, without the store and reload
+// in between, was tried and measured no faster.)
 RNN_INLINE void lstm_row_fwd(float* z, const float* hr, const float* cprev, float* cn, float* hout,
                              const float* ga, const float* gc, int64_t U) {
   const int64_t GU = 4 * U;
