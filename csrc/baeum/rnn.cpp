@@ -337,6 +337,12 @@ RNN_INLINE v8f vscaled_sigmoid(v8f x, v8f a, v8f c) {
   return x == x ? y : x;
 }
 
+// σ(x) = 1 / (1 + e^−x); NaN in, NaN out.
+RNN_INLINE v8f vsigmoid(v8f x) {
+  const v8f y = 1.0f / (1.0f + vexp(-x));
+  return x == x ? y : x;
+}
+
 // tanh(x) = x·P(x²)/Q(x²), a rational fit made for this file (relative error < 3e-7 over
 // [-9, 9], float32 evaluation; |x| ≥ 9 clamps to ±1). Why: one division and 9 FMAs instead
 // of an exp, a division and a blend of two branches.
@@ -410,6 +416,39 @@ RNN_INLINE void lstm_row_fwd(float* z, const float* hr, const float* cprev, floa
   for (int64_t k = 0; k < U; ++k) z[GU + k] = stc[k], cn[k] = scn[k], hout[k] = sh[k];
 }
 
+
+// GRU reset_after, lanes k..k+7 of one row (tanh / sigmoid): z = [mx_z mx_r mx_h] in,
+// hr = h_{s−1}·R, b = recurrent bias b_h (zeros without bias); returns [z r ĥ mh_h] and h_s.
+struct GruFwdLanes {
+  v8f zg, rg, hh, m, h;
+};
+RNN_INLINE GruFwdLanes gru_fwd_lanes(const float* z, const float* hr, const float* b,
+                                     const float* hpv, int64_t U, int64_t k) {
+  GruFwdLanes l;
+  l.zg = vsigmoid(vload(z + k) + vload(hr + k) + vload(b + k));
+  l.rg = vsigmoid(vload(z + U + k) + vload(hr + U + k) + vload(b + U + k));
+  l.m = vload(hr + 2 * U + k) + vload(b + 2 * U + k);
+  l.hh = vtanh(vload(z + 2 * U + k) + l.rg * l.m);
+  l.h = l.zg * vload(hpv + k) + (1.0f - l.zg) * l.hh;
+  return l;
+}
+RNN_INLINE void gru_fwd_store(float* z, float* hout, const GruFwdLanes& l, int64_t U, int64_t k) {
+  vstore(z + k, l.zg);
+  vstore(z + U + k, l.rg);
+  vstore(z + 2 * U + k, l.hh);
+  vstore(z + 3 * U + k, l.m);
+  vstore(hout + k, l.h);
+}
+// One GRU row, U ≥ 8, explicit vectors (same reasons and overlapping-last-vector scheme as
+// lstm_row_fwd / lstm_row_bwd: the last vector is computed before z is overwritten in place).
+RNN_INLINE void gru_row_fwd(float* z, const float* hr, const float* b, const float* hpv,
+                            float* hout, int64_t U) {
+  const int64_t U8 = U & ~int64_t(7);
+  GruFwdLanes last{};
+  if (U8 < U) last = gru_fwd_lanes(z, hr, b, hpv, U, U - 8);
+  for (int64_t k = 0; k < U8; k += 8) gru_fwd_store(z, hout, gru_fwd_lanes(z, hr, b, hpv, U, k), U, k);
+  if (U8 < U) gru_fwd_store(z, hout, last, U, U - 8);
+}
 
 // ---- fused gate math (tanh / sigmoid) --------------------------------------------------
 // Each takes the gate blocks at stride S and runs n elements. Rows call them on the first
@@ -692,6 +731,10 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
           float* mh = z + 3 * U;
           if (fused) {
             const float* b = bh ? bh : bzero.data();
+            if (U >= 8) {
+              gru_row_fwd(z, hr, b, hpv, hout, U);
+              break;
+            }
             gru_fwd_math(z, hr, b, hpv, hout, U, U8);
             if (U8 < U) {
               const int64_t r = U - U8;
