@@ -52,3 +52,21 @@ def test_default_threads_follow_cpu_affinity():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["1", "1"]
+
+
+def test_short_openmp_spin_does_not_leak():
+    """baeum sets GOMP_SPINCOUNT=1000 only while its own libgomp loads (unless the user chose a
+    wait policy), then removes it: later OpenMP runtimes and child processes keep theirs."""
+    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    code = ("import os, baeum._config as c; "
+            "print(c._SHORT_SPIN, os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))")
+
+    def run(**extra):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=dict(base, **extra))
+        assert r.returncode == 0, r.stderr
+        return r.stdout.split()
+
+    assert run() == ["True", "None", "None"]
+    assert run(GOMP_SPINCOUNT="5") == ["False", "5", "None"]
+    assert run(OMP_WAIT_POLICY="passive") == ["False", "None", "passive"]

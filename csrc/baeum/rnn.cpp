@@ -16,27 +16,31 @@
 //   per step: gate gradients dG (pre-activation), dh_prev = dG·Rᵀ + direct terms
 //   after the loop: dW += Xᵀ·dG_all, dR += H_prevᵀ·dG_all, db += Σ dG, dX = dG_all·Wᵀ.
 //
-// How it is made fast:
-// * the input projection of all N·T rows is one GEMM with the bias in its epilogue (one big
-//   well-shaped GEMM instead of T thin ones); for F ≤ 64 each thread projects its own rows
-//   with the small kernel instead (at F = 1 a GEMM call is all packing overhead);
+// How it is made fast (measurements in docs/rnn.md):
+// * LSTM (tanh / sigmoid): no separate input projection; each step computes
+//   z = [x_t | h_{s−1}]·[W; R] + b in one kernel call straight into the cache row, where the
+//   gates read it from L1 (a separate N·T-row projection wrote 13 MB at 128 units and read
+//   it back). Other cells: the projection of all N·T rows is one GEMM with the bias in its
+//   epilogue, or for F ≤ 64 each thread's rows through the small kernel;
 // * batch rows are independent through time, so each thread owns a fixed block of rows for
 //   the whole sequence: one parallel region per call, no barrier per step, and results do
 //   not depend on the thread count (each row is computed by the same code whatever the split);
-// * the per-step recurrent product is a small register-blocked kernel (4 rows × 16 columns of
-//   vector accumulators) over R packed once per sequence into 16-column panels (sequential
-//   reads; at batch 32 × 20 units a general GEMM call costs more in packing than the product);
-//   backward packs Rᵀ the same way for dh·Rᵀ;
-// * for tanh/sigmoid, gate nonlinearities and the cell update are one pass per row that also
-//   stores what backward needs (activations, act(c)), so backward never recomputes an exp;
-//   the ragged tail (U mod 8) runs through 8-wide scratch so it vectorises too;
-// * weight gradients are a few large GEMMs after the time loop, not T small ones.
+// * the per-step product is a register-blocked kernel (6 rows × 16 columns of vector
+//   accumulators, or 4 × 24 for 17–24 columns) over the right operand packed once per
+//   sequence into column panels (sequential reads; at batch 32 × 20 units a general GEMM
+//   call costs more in packing than the product); backward packs Rᵀ the same way for dh·Rᵀ;
+// * gate math is explicit 8-lane vector code (vexp / vsigmoid / vtanh below) that also stores
+//   what backward needs (activations, act(c)), so backward never recomputes an exp; LSTM
+//   rows handle U mod 8 with an overlapping last vector instead of scratch copies;
+// * weight gradients come after the time loop: SimpleRNN / LSTM as one GEMM over the rows
+//   [x_t | h_{s−1} | 1] (dW, dR and db together, dG packed once), GRU as a few GEMMs.
 #include "baeum/rnn.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "baeum/gemm.h"
@@ -130,8 +134,12 @@ void small_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float*
     for (int64_t i = 0; i < M; ++i) mm_tail(C + i * ldc + j0, A + i * lda, B + j0, ldb, K, Nc - j0);
 }
 
-// Panel widths of a packed right operand: 16 columns while more than 8 remain, then 8.
-RNN_INLINE int64_t panel_width(int64_t left) { return left > 8 ? 16 : 8; }
+// Panel widths of a packed right operand: 16 columns while more than 24 remain, then one
+// panel of 24, 16 or 8. Why 24: backward's dh·Rᵀ and dX have U or F (often ~20) columns;
+// one 24-wide panel reads each row of A once instead of twice (16 + 8 with 4 dead lanes).
+RNN_INLINE int64_t panel_width(int64_t left) {
+  return left > 24 ? 16 : (left > 16 ? 24 : (left > 8 ? 16 : 8));
+}
 
 int64_t packed_size(int64_t K, int64_t Nc) {
   int64_t n = 0;
@@ -152,42 +160,94 @@ void pack_panels(float* dst, int64_t K, int64_t Nc, Get get) {
   }
 }
 
-// C[MR×nb] = A[MR×K]·P[K×8·NV] for one packed panel (nb ≤ 8·NV columns stored).
+// C[MR×nb] = bias + A1[MR×K1]·P[0:K1] + A2[MR×K2]·P[K1:K1+K2] for one packed panel (nb ≤ 8·NV
+// columns stored; bias, padded to 8·NV, may be null = 0). Two A segments: the LSTM step
+// multiplies [x_t | h_{s−1}] by [W; R] without copying x_t and h_{s−1} side by side.
 template <int MR, int NV>
-RNN_INLINE void mm_panel(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
-                         int64_t K, int64_t nb) {
+RNN_INLINE void mm_panel(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
+                         const float* A2, int64_t lda2, int64_t K2, const float* bias,
+                         const float* P, int64_t nb) {
   v8f acc[MR][NV];
-  for (int r = 0; r < MR; ++r)
-    for (int v = 0; v < NV; ++v) acc[r][v] = v8f{};
-  for (int64_t k = 0; k < K; ++k) {
+  for (int v = 0; v < NV; ++v) {
+    const v8f b0 = bias ? *reinterpret_cast<const v8u*>(bias + 8 * v) : v8f{};
+    for (int r = 0; r < MR; ++r) acc[r][v] = b0;
+  }
+  for (int64_t k = 0; k < K1; ++k) {
     v8f b[NV];
     for (int v = 0; v < NV; ++v) b[v] = *reinterpret_cast<const v8u*>(P + k * 8 * NV + 8 * v);
     for (int r = 0; r < MR; ++r) {
-      const float a = A[r * lda + k];
+      const float a = A1[r * lda1 + k];
       for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
     }
   }
-  for (int r = 0; r < MR; ++r) std::memcpy(C + r * ldc, acc[r], sizeof(float) * nb);
+  P += K1 * 8 * NV;
+  for (int64_t k = 0; k < K2; ++k) {
+    v8f b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = *reinterpret_cast<const v8u*>(P + k * 8 * NV + 8 * v);
+    for (int r = 0; r < MR; ++r) {
+      const float a = A2[r * lda2 + k];
+      for (int v = 0; v < NV; ++v) acc[r][v] += a * b[v];
+    }
+  }
+  // Why not memcpy(…, nb): a run-time size compiled to `rep movsq` (~30 cycles of start-up
+  // per row, more than the 20-deep product itself at 20 units).
+  if (nb == 8 * NV) {
+    for (int r = 0; r < MR; ++r)
+      for (int v = 0; v < NV; ++v) *reinterpret_cast<v8u*>(C + r * ldc + 8 * v) = acc[r][v];
+  } else {
+    for (int r = 0; r < MR; ++r) {
+      alignas(32) float tmp[8 * NV];
+      for (int v = 0; v < NV; ++v) *reinterpret_cast<v8f*>(tmp + 8 * v) = acc[r][v];
+      for (int j = 0; j < 8 * NV; ++j)  // fixed trip count: unrolled, not turned into memcpy
+        if (j < nb) C[r * ldc + j] = tmp[j];
+    }
+  }
+}
+
+// Rows [0, M) of one panel in blocks of 6, then 4, 2, 1 rows. Why 6: 6 × NV accumulators
+// (12 for 16-wide panels) cover the FMA latency; 4 × 2 = 8 left the FMA units idle half
+// the time at 128 units. Every row gets the same per-element FMA sequence whatever block
+// it lands in, so results do not depend on M or the thread split.
+template <int NV>
+RNN_INLINE void panel_rows(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
+                           const float* A2, int64_t lda2, int64_t K2, const float* bias,
+                           const float* P, int64_t M, int64_t nb) {
+  constexpr int MR = NV == 3 ? 4 : 6;  // 4 × 3 accumulators already fill the registers
+  int64_t i = 0;
+  auto block = [&](auto mr) {
+    mm_panel<decltype(mr)::value, NV>(C + i * ldc, ldc, A1 + i * lda1, lda1, K1, A2 + i * lda2,
+                                      lda2, K2, bias, P, nb);
+    i += decltype(mr)::value;
+  };
+  while (i + MR <= M) block(std::integral_constant<int, MR>{});
+  if (MR > 4 && i + 4 <= M) block(std::integral_constant<int, 4>{});
+  if (i + 2 <= M) block(std::integral_constant<int, 2>{});
+  if (i < M) block(std::integral_constant<int, 1>{});
+}
+
+// C (M×Nc, ldc) = bias + A1 (M×K1, lda1) · P[0:K1] + A2 (M×K2, lda2) · P[K1:], P = the
+// (K1+K2) × Nc right operand packed by pack_panels; bias (null = 0) padded to the panels.
+RNN_CLONES
+void packed_gemm2(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
+                  const float* A2, int64_t lda2, int64_t K2, const float* bias, const float* P,
+                  int64_t M, int64_t Nc) {
+  for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
+    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
+    const float* b = bias ? bias + j0 : nullptr;
+    if (w == 16)
+      panel_rows<2>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
+    else if (w == 24)
+      panel_rows<3>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
+    else
+      panel_rows<1>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
+    P += (K1 + K2) * w;
+  }
 }
 
 // C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels.
-RNN_CLONES
-void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P, int64_t M,
-                 int64_t K, int64_t Nc) {
-  for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
-    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
-    int64_t i = 0;
-    if (w == 16) {
-      for (; i + kRowBlock <= M; i += kRowBlock)
-        mm_panel<kRowBlock, 2>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
-      for (; i < M; ++i) mm_panel<1, 2>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
-    } else {
-      for (; i + kRowBlock <= M; i += kRowBlock)
-        mm_panel<kRowBlock, 1>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
-      for (; i < M; ++i) mm_panel<1, 1>(C + i * ldc + j0, ldc, A + i * lda, lda, P, K, nb);
-    }
-    P += K * w;
-  }
+RNN_INLINE void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
+                            int64_t M, int64_t K, int64_t Nc) {
+  packed_gemm2(C, ldc, A, lda, 0, A, lda, K, nullptr, P, M, Nc);
 }
 
 // exp / tanh / sigmoid without libm so the fused gate loops vectorise: the same Cephes-based
@@ -233,32 +293,168 @@ RNN_INLINE float fast_tanh(float x) {
 
 RNN_INLINE float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
+// ---- eight lanes at a time (LSTM hot path) -----------------------------------------------
+// Why explicit vectors: one `omp simd` loop with four sigmoid/tanh gates inlined needed
+// more than 16 ymm registers and spilled its constants to the stack every iteration (the
+// gate pass was 60% of the forward at 20 units). These small functions keep each loop lean.
+// The v8f helpers below are always inlined into the target_clones functions; the psABI note
+// about passing AVX vectors by value without AVX enabled (default clone) does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+RNN_INLINE v8f vload(const float* p) { return *reinterpret_cast<const v8u*>(p); }
+RNN_INLINE void vstore(float* p, v8f v) { *reinterpret_cast<v8u*>(p) = v; }
+RNN_INLINE v8f vsplat(float a) { return v8f{} + a; }
+
+// e^x, x clamped to [-87, 88] so 2^n stays a normal float and one exponent add scales it
+// (the general fast_exp splits 2^n in two and tests for ±inf). NaN stays NaN (the clamps
+// compare false, the caller's final blend keeps x). ~2 ulp: Cody-Waite ln2 split + the
+// same degree-6 polynomial as fast_exp.
+RNN_INLINE v8f vexp(v8f x) {
+  x = x > 88.0f ? vsplat(88.0f) : x;
+  x = x < -87.0f ? vsplat(-87.0f) : x;
+  const v8f magic = vsplat(12582912.0f);  // 1.5·2^23: adding it rounds to an integer
+  const v8f t = x * 1.44269504088896341f + magic;
+  const v8f fn = t - magic;
+  const v8i n = reinterpret_cast<v8i>(t) - reinterpret_cast<v8i>(magic);
+  v8f r = x - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  v8f p = vsplat(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const v8f er = p * (r * r) + r + 1.0f;
+  return reinterpret_cast<v8f>(reinterpret_cast<v8i>(er) + (n << 23));
+}
+
+// a·σ(a·x) + c lane-wise: the sigmoid (a = 1, c = 0), or tanh(x) = 2σ(2x) − 1 (a = 2,
+// c = −1; absolute error ~1e-7 near 0, where the LSTM only adds it to c). Why: all four
+// LSTM gate blocks then go through one flat loop over the 4U contiguous values.
+RNN_INLINE v8f vscaled_sigmoid(v8f x, v8f a, v8f c) {
+  const v8f y = a / (1.0f + vexp(-(a * x))) + c;
+  return x == x ? y : x;
+}
+
+// σ(x) = 1 / (1 + e^−x); NaN in, NaN out.
+RNN_INLINE v8f vsigmoid(v8f x) {
+  const v8f y = 1.0f / (1.0f + vexp(-x));
+  return x == x ? y : x;
+}
+
+// tanh(x) = x·P(x²)/Q(x²), a rational fit made for this file (relative error < 3e-7 over
+// [-9, 9], float32 evaluation; |x| ≥ 9 clamps to ±1). Why: one division and 9 FMAs instead
+// of an exp, a division and a blend of two branches.
+RNN_INLINE v8f vtanh(v8f x) {
+  v8f xc = x > 9.0f ? vsplat(9.0f) : x;
+  xc = xc < -9.0f ? vsplat(-9.0f) : xc;
+  const v8f s = xc * xc;
+  v8f p = vsplat(2.1354404355911072e-11f);
+  p = p * s - 1.4051261029712769e-08f;
+  p = p * s + 9.7061531256440597e-06f;
+  p = p * s + 2.9697367037085053e-03f;
+  p = p * s + 1.2965038599092110e-01f;
+  p = p * s + 9.9999999779603721e-01f;
+  v8f q = vsplat(2.3482036878707006e-04f);
+  q = q * s + 2.3964465116088619e-02f;
+  q = q * s + 4.6298362511395857e-01f;
+  q = q * s + 1.0f;
+  v8f y = (xc * p) / q;
+  y = y > 1.0f ? vsplat(1.0f) : y;
+  return y < -1.0f ? vsplat(-1.0f) : y;
+}
+
+// One LSTM row, tanh/sigmoid: z (4U pre-activations from x·W + b, in place → [i f g o φ(c)]),
+// hr = h_{s−1}·R (4U), cprev → cn, hout. ga/gc: per-lane a, c of vscaled_sigmoid over the 4U
+// gate values (a = 2, c = −1 in the g block), padded to a multiple of 8.
+// hr == null: z already holds the whole pre-activation (x·W + b + h·R, fused step product).
+// Why a flat σ pass over all 4U values (tanh(x) = 2σ(2x) − 1 in the g block): with U = 20 it
+// is 10 full vectors instead of 4 gates × 3 vectors with a ragged one each. (Feeding the
+// four gates of 8 lanes from registers into the cell update, without the store and reload
+// in between, was tried and measured no faster.)
+RNN_INLINE void lstm_row_fwd(float* z, const float* hr, const float* cprev, float* cn, float* hout,
+                             const float* ga, const float* gc, int64_t U) {
+  const int64_t GU = 4 * U;
+  int64_t j = 0;
+  if (hr) {
+    for (; j + 8 <= GU; j += 8)
+      vstore(z + j, vscaled_sigmoid(vload(z + j) + vload(hr + j), vload(ga + j), vload(gc + j)));
+  } else {
+    for (; j + 8 <= GU; j += 8)
+      vstore(z + j, vscaled_sigmoid(vload(z + j), vload(ga + j), vload(gc + j)));
+  }
+  if (j < GU) {  // U odd: the last 4 gate values through zero-padded scratch
+    alignas(32) float tz[8] = {0}, th[8] = {0};
+    const int64_t r = GU - j;
+    for (int64_t k = 0; k < r; ++k) tz[k] = z[j + k], th[k] = hr ? hr[j + k] : 0.0f;
+    const v8f y = vscaled_sigmoid(vload(tz) + vload(th), vload(ga + j), vload(gc + j));
+    vstore(tz, y);
+    for (int64_t k = 0; k < r; ++k) z[j + k] = tz[k];
+  }
+  // Cell update; reads i f g o and c_{s−1}, writes φ(c), c, h: no location is both read and
+  // written, so the ragged end can recompute the overlapping last 8 lanes (U ≥ 8).
+  auto cell = [&](const float* zz, const float* cp, float* tcp, float* cnp, float* hp, int64_t k) {
+    const v8f c = vload(zz + U + k) * vload(cp + k) + vload(zz + k) * vload(zz + 2 * U + k);
+    const v8f tc = vtanh(c);
+    vstore(tcp + k, tc);
+    vstore(cnp + k, c);
+    vstore(hp + k, vload(zz + 3 * U + k) * tc);
+  };
+  if (U >= 8) {
+    int64_t k = 0;
+    for (; k + 8 <= U; k += 8) cell(z, cprev, z + GU, cn, hout, k);
+    if (k < U) cell(z, cprev, z + GU, cn, hout, U - 8);
+    return;
+  }
+  // U < 8: through 8-wide scratch, stride U kept so `cell` reads the same offsets.
+  alignas(32) float sz[4 * 8 + 8] = {0}, sc[8] = {0}, stc[8], scn[8], sh[8];
+  for (int b = 0; b < 4; ++b)
+    for (int64_t k = 0; k < U; ++k) sz[b * U + k] = z[b * U + k];
+  for (int64_t k = 0; k < U; ++k) sc[k] = cprev[k];
+  cell(sz, sc, stc, scn, sh, 0);
+  for (int64_t k = 0; k < U; ++k) z[GU + k] = stc[k], cn[k] = scn[k], hout[k] = sh[k];
+}
+
+
+// GRU reset_after, lanes k..k+7 of one row (tanh / sigmoid): z = [mx_z mx_r mx_h] in,
+// hr = h_{s−1}·R, b = recurrent bias b_h (zeros without bias); returns [z r ĥ mh_h] and h_s.
+struct GruFwdLanes {
+  v8f zg, rg, hh, m, h;
+};
+RNN_INLINE GruFwdLanes gru_fwd_lanes(const float* z, const float* hr, const float* b,
+                                     const float* hpv, int64_t U, int64_t k) {
+  GruFwdLanes l;
+  l.zg = vsigmoid(vload(z + k) + vload(hr + k) + vload(b + k));
+  l.rg = vsigmoid(vload(z + U + k) + vload(hr + U + k) + vload(b + U + k));
+  l.m = vload(hr + 2 * U + k) + vload(b + 2 * U + k);
+  l.hh = vtanh(vload(z + 2 * U + k) + l.rg * l.m);
+  l.h = l.zg * vload(hpv + k) + (1.0f - l.zg) * l.hh;
+  return l;
+}
+RNN_INLINE void gru_fwd_store(float* z, float* hout, const GruFwdLanes& l, int64_t U, int64_t k) {
+  vstore(z + k, l.zg);
+  vstore(z + U + k, l.rg);
+  vstore(z + 2 * U + k, l.hh);
+  vstore(z + 3 * U + k, l.m);
+  vstore(hout + k, l.h);
+}
+// One GRU row, U ≥ 8, explicit vectors (same reasons and overlapping-last-vector scheme as
+// lstm_row_fwd / lstm_row_bwd: the last vector is computed before z is overwritten in place).
+RNN_INLINE void gru_row_fwd(float* z, const float* hr, const float* b, const float* hpv,
+                            float* hout, int64_t U) {
+  const int64_t U8 = U & ~int64_t(7);
+  GruFwdLanes last{};
+  if (U8 < U) last = gru_fwd_lanes(z, hr, b, hpv, U, U - 8);
+  for (int64_t k = 0; k < U8; k += 8) gru_fwd_store(z, hout, gru_fwd_lanes(z, hr, b, hpv, U, k), U, k);
+  if (U8 < U) gru_fwd_store(z, hout, last, U, U - 8);
+}
 
 // ---- fused gate math (tanh / sigmoid) --------------------------------------------------
 // Each takes the gate blocks at stride S and runs n elements. Rows call them on the first
 // U8 = U rounded down to 8 elements, then once more on the ragged tail copied into 8-wide
 // zero-padded scratch (S = 8, n = 8). Why: with U = 20 the compiler's scalar epilogue for
 // the last 4 elements cost more than the 16 vectorised ones (each element is 5 exps).
-
-RNN_INLINE void lstm_fwd_math(float* z, const float* hr, const float* cprev, float* cn,
-                              float* h, int64_t S, int64_t n) {
-#pragma omp simd
-  for (int64_t j = 0; j < n; ++j) {
-    const float ig = fast_sigmoid(z[j] + hr[j]);
-    const float fg = fast_sigmoid(z[S + j] + hr[S + j]);
-    const float gg = fast_tanh(z[2 * S + j] + hr[2 * S + j]);
-    const float og = fast_sigmoid(z[3 * S + j] + hr[3 * S + j]);
-    const float c = fg * cprev[j] + ig * gg;
-    const float tc = fast_tanh(c);
-    z[j] = ig;
-    z[S + j] = fg;
-    z[2 * S + j] = gg;
-    z[3 * S + j] = og;
-    z[4 * S + j] = tc;
-    cn[j] = c;
-    h[j] = og * tc;
-  }
-}
 
 RNN_INLINE void gru_fwd_math(float* z, const float* hr, const float* bh, const float* hpv,
                              float* h, int64_t S, int64_t n) {
@@ -299,6 +495,37 @@ RNN_INLINE void lstm_bwd_math(float* gx, const float* d, const float* z, const f
     gx[3 * S + j] = d[j] * tc * og * (1.0f - og);
     dc[j] = c * fg;
   }
+}
+
+// lstm_bwd_math for one row with U ≥ 8, 8 lanes at a time. The ragged end (U mod 8) is the
+// overlapping vector at U − 8, computed before the main loop (it reads dc before the loop
+// rewrites lanes it shares) and stored after it: the shared lanes get the same values
+// twice. Why: the scratch copies of the tail cost more than the vector math at 20 units.
+struct LstmBwdLanes {
+  v8f gi, gf, gg, go, dc;
+};
+RNN_INLINE LstmBwdLanes lstm_bwd_lanes(const float* d, const float* z, const float* cprev,
+                                       const float* dc, int64_t U, int64_t k) {
+  const v8f dv = vload(d + k), ig = vload(z + k), fg = vload(z + U + k), gg = vload(z + 2 * U + k);
+  const v8f og = vload(z + 3 * U + k), tc = vload(z + 4 * U + k);
+  const v8f c = vload(dc + k) + dv * og * (1.0f - tc * tc);
+  return {c * gg * ig * (1.0f - ig), c * vload(cprev + k) * fg * (1.0f - fg),
+          c * ig * (1.0f - gg * gg), dv * tc * og * (1.0f - og), c * fg};
+}
+RNN_INLINE void lstm_bwd_store(float* gx, float* dc, const LstmBwdLanes& l, int64_t U, int64_t k) {
+  vstore(gx + k, l.gi);
+  vstore(gx + U + k, l.gf);
+  vstore(gx + 2 * U + k, l.gg);
+  vstore(gx + 3 * U + k, l.go);
+  vstore(dc + k, l.dc);
+}
+RNN_INLINE void lstm_row_bwd(float* gx, const float* d, const float* z, const float* cprev,
+                             float* dc, int64_t U) {
+  const int64_t U8 = U & ~int64_t(7);
+  LstmBwdLanes last{};
+  if (U8 < U) last = lstm_bwd_lanes(d, z, cprev, dc, U, U - 8);
+  for (int64_t k = 0; k < U8; k += 8) lstm_bwd_store(gx, dc, lstm_bwd_lanes(d, z, cprev, dc, U, k), U, k);
+  if (U8 < U) lstm_bwd_store(gx, dc, last, U, U - 8);
 }
 
 // GRU reset_after: input-side gx and recurrent-side gh gradients, direct term d⊙z.
@@ -411,15 +638,21 @@ void for_row_blocks(const Seq& q, Fn f) {
 
 // rp: R packed (U × GU), or for GRU reset_before R[:, :2U] packed, then R[:, 2U:] at rp_h.
 RNN_CLONES
+// xin != null (LSTM with tanh / sigmoid, any F): rp packs [W; R] ((F + U) × GU) and each step computes
+// z = x_t·W + b + h_{s−1}·R in one product straight into the cache (xbias: b padded).
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
-                  const float* c0) {
+                  const float* c0, const float* xin, const float* xbias) {
   const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW;
   std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
       bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0);
   const float* bh = (q.cell == Cell::gru && bias) ? bias + GU : nullptr;  // recurrent bias
   const bool fused = fused_acts(q.act, q.ract);
   const int64_t U8 = U & ~int64_t(7);
+  // LSTM gate lanes for lstm_row_fwd: σ for i, f, o; tanh = 2σ(2x) − 1 for g.
+  std::vector<float> ga(static_cast<size_t>(GU + 8), 1.0f), gc(static_cast<size_t>(GU + 8), 0.0f);
+  if (q.cell == Cell::lstm)
+    for (int64_t j = 2 * U; j < 3 * U; ++j) ga[j] = 2.0f, gc[j] = -1.0f;
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = q.time(s);
     const float* hprev;
@@ -432,9 +665,16 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       ldh = T * U;
     }
     const int64_t ncols = q.cell == Cell::gru_reset_before ? 2 * U : GU;
-    if (q.rmask) {  // recurrent dropout: (h_{s−1} ⊙ mask)·R (the state itself is not dropped)
+    if (q.rmask)  // recurrent dropout: (h_{s−1} ⊙ mask)·R (the state itself is not dropped)
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < U; ++j) hm[i * U + j] = hprev[i * ldh + j] * q.rmask[(r0 + i) * U + j];
+    if (xin) {
+      // Why: the input projection done here, per step, lands in L1 right before the gates
+      // read it, instead of a separate pass writing all N·T·GU values (13 MB at 128 units)
+      // out to memory and reading them back; bias and both products are one kernel call.
+      packed_gemm2(cache + (r0 * T + t) * CW, T * CW, xin + (r0 * T + t) * q.F, T * q.F, q.F,
+                   q.rmask ? hm.data() : hprev, q.rmask ? U : ldh, U, xbias, rp, m, GU);
+    } else if (q.rmask) {
       packed_gemm(hp.data(), GU, hm.data(), U, rp, m, U, ncols);
     } else {
       packed_gemm(hp.data(), GU, hprev, ldh, rp, m, U, ncols);
@@ -442,7 +682,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
     for (int64_t i = 0; i < m; ++i) {
       const int64_t n = r0 + i;
       float* z = cache + (n * T + t) * CW;
-      const float* hr = hp.data() + i * GU;
+      const float* hr = xin ? nullptr : hp.data() + i * GU;
       const float* hpv = hprev + i * ldh;
       float* hout = hs + (n * T + s) * U;
       switch (q.cell) {
@@ -468,18 +708,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
             // One pass: gates, cell update, act(c), h; everything backward needs is stored.
             const float* cprev = s == 0 ? (c0 ? c0 + n * U : zeros.data()) : cs + (n * T + s - 1) * U;
             float* cn = cs + (n * T + s) * U;
-            lstm_fwd_math(z, hr, cprev, cn, hout, U, U8);
-            if (U8 < U) {
-              const int64_t r = U - U8;
-              float tz[5 * 8], th[4 * 8], tc[8], tcn[8], to[8];
-              tail_in(tz, z + U8, 4, U, r);
-              tail_in(th, hr + U8, 4, U, r);
-              tail_in(tc, cprev + U8, 1, U, r);
-              lstm_fwd_math(tz, th, tc, tcn, to, 8, 8);
-              tail_out(z + U8, tz, 5, U, r);
-              tail_out(cn + U8, tcn, 1, U, r);
-              tail_out(hout + U8, to, 1, U, r);
-            }
+            lstm_row_fwd(z, hr, cprev, cn, hout, ga.data(), gc.data(), U);
             if (q.masked(n, t)) std::memcpy(cn, cprev, sizeof(float) * U);
             break;
           }
@@ -502,6 +731,10 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
           float* mh = z + 3 * U;
           if (fused) {
             const float* b = bh ? bh : bzero.data();
+            if (U >= 8) {
+              gru_row_fwd(z, hr, b, hpv, hout, U);
+              break;
+            }
             gru_fwd_math(z, hr, b, hpv, hout, U, U8);
             if (U8 < U) {
               const int64_t r = U - U8;
@@ -578,11 +811,14 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
   if (N <= 0 || T <= 0 || U <= 0) return;
   const int64_t G = rnn_gates(cell);
   const Seq q{cell, N, T, F, U, G, G * U, rnn_cache_width(cell, U), act, ract, go_backwards, mask, rmask};
-  // 1. Input projection of every (n, t) row at once, bias in the GEMM epilogue. Few features
-  // (univariate series): each thread projects its own rows with the small kernel instead,
-  // inside the time-loop region (a K = 1 GEMM is all packing overhead).
+  // 1. Input projection. LSTM (tanh / sigmoid): fused into each step's product, see
+  // forward_rows. Otherwise all (n, t) rows at once, bias in the GEMM epilogue; with few
+  // features each thread projects its own rows with the small kernel instead, inside the
+  // time-loop region (a K = 1 GEMM is all packing overhead).
   const bool small_f = F > 0 && F <= kSmallF;
-  if (small_f) {
+  // LSTM (tanh / sigmoid): the projection moves into the step product (forward_rows).
+  const bool fuse_x = F > 0 && cell == Cell::lstm && fused_acts(act, ract);
+  if (small_f || fuse_x) {
     // done in forward_rows
   } else if (F > 0) {
     BiasActArgs args;
@@ -600,23 +836,29 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
   thread_local std::vector<float> rpack;
   const int64_t GU = q.GU;
   const bool split = cell == Cell::gru_reset_before;
-  const int64_t n1 = packed_size(U, split ? 2 * U : GU), n2 = split ? packed_size(U, U) : 0;
+  const int64_t KX = fuse_x ? F : 0;  // [W; R] when fused
+  const int64_t n1 = packed_size(KX + U, split ? 2 * U : GU), n2 = split ? packed_size(U, U) : 0;
   if (rpack.size() < static_cast<size_t>(n1 + n2)) rpack.resize(static_cast<size_t>(n1 + n2));
-  pack_panels(rpack.data(), U, split ? 2 * U : GU, [&](int64_t k, int64_t j) { return rweight[k * GU + j]; });
+  pack_panels(rpack.data(), KX + U, split ? 2 * U : GU, [&](int64_t k, int64_t j) {
+    return k < KX ? weight[k * GU + j] : rweight[(k - KX) * GU + j];
+  });
+  std::vector<float> xbias(fuse_x && bias ? static_cast<size_t>(GU + 24) : 0, 0.0f);
+  if (!xbias.empty()) std::copy(bias, bias + GU, xbias.begin());
   if (split)
     pack_panels(rpack.data() + n1, U, U, [&](int64_t k, int64_t j) { return rweight[k * GU + 2 * U + j]; });
   const float* rp = rpack.data();
   const float* rp_h = split ? rpack.data() + n1 : nullptr;
   // 3. The time loop, rows split across threads.
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
-    if (small_f) {
+    if (small_f && !fuse_x) {
       const int64_t m = r1 - r0, CW = q.CW;
       small_gemm(cache + r0 * T * CW, CW, inp + r0 * T * F, F, weight, GU, m * T, F, GU);
       if (bias)
         for (int64_t r = r0 * T; r < r1 * T; ++r)
           for (int64_t j = 0; j < GU; ++j) cache[r * CW + j] += bias[j];
     }
-    forward_rows(q, r0, r1, hs, cs, cache, rp, rp_h, bias, h0, c0);
+    forward_rows(q, r0, r1, hs, cs, cache, rp, rp_h, bias, h0, c0, fuse_x ? inp : nullptr,
+                 xbias.empty() ? nullptr : xbias.data());
   });
 }
 
@@ -627,7 +869,10 @@ namespace {
 struct BackBufs {
   float* dgx;    // (N, T, GU) ∂L/∂(input-side pre-activations), by input time
   float* dgh;    // (N, T, GU) ∂L/∂(recurrent-side pre-activations) (== dgx but for GRU)
-  float* hprev;  // (N, T, U)  h_{s−1} by input time (left operand of dR)
+  float* hprev;  // h_{s−1} by input time (left operand of dR), row (n, t) at (n·T + t)·ldh
+  int64_t ldh;   // U, or F + U + 1 when it sits in the fused [x | h_{s−1} | 1] rows (xrow)
+  float* xrow;   // null, or the fused rows: backward_rows also stores x_t and a 1 there
+  const float* inp;
   const float* rt;    // Rᵀ (GU × U) packed once (GRU reset_before: rows 0..2U only)
   const float* rt_h;  // GRU reset_before: rows 2U..3U of Rᵀ (U × U) packed
   const float* wt;    // Wᵀ (GU × F) packed, when dX is computed per thread (F ≤ kSmallF)
@@ -663,7 +908,13 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* d = dh.data() + i * U;
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
-      float* hp_out = B.hprev + (n * T + t) * U;
+      float* hp_out = B.hprev + (n * T + t) * B.ldh;
+      if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
+        float* xr = B.xrow + (n * T + t) * B.ldh;
+        const float* xi = B.inp + (n * T + t) * q.F;
+        for (int64_t f = 0; f < q.F; ++f) xr[f] = xi[f];
+        hp_out[U] = 1.0f;
+      }
       if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
         const float* rm = q.rmask + n * U;
         for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
@@ -689,6 +940,10 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
           const float *ig = z, *fg = z + U, *gg = z + 2 * U, *og = z + 3 * U, *tc = z + 4 * U;
           const float* cprev = s == 0 ? (c0 ? c0 + n * U : zeros.data()) : cs + (n * T + s - 1) * U;
           float* dc = dcn.data() + i * U;
+          if (fused && U >= 8) {
+            lstm_row_bwd(gx, d, z, cprev, dc, U);
+            break;
+          }
           if (fused) {  // tanh / sigmoid: derivatives from the saved activations, one pass
             lstm_bwd_math(gx, d, z, cprev, dc, U, U8);
             if (U8 < U) {
@@ -824,8 +1079,13 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
   // Why thread_local: reuse the big buffers across calls (no malloc once warm), and stay
   // safe when several Python threads call in without the GIL.
   thread_local std::vector<float> dgx, dgh, hprev, rt;
-  const size_t ng = static_cast<size_t>(N * T * GU), nu = static_cast<size_t>(N * T * U);
   const bool two = cell == Cell::gru;  // input- and recurrent-side gradients differ
+  // SimpleRNN / LSTM: dW, dR and db all pair rows of one dG with [x_t | h_{s−1} | 1], so
+  // one GEMM over those rows replaces two GEMMs and a column sum. Why: each GEMM packed the
+  // whole (N·T × GU) dG again, and at 20 units those packs cost as much as the products.
+  const bool fuse_w = cell == Cell::simple_rnn || cell == Cell::lstm;
+  const int64_t ldh = fuse_w ? F + U + 1 : U;
+  const size_t ng = static_cast<size_t>(N * T * GU), nu = static_cast<size_t>(N * T * ldh);
   if (dgx.size() < ng) dgx.resize(ng);
   if (two && dgh.size() < ng) dgh.resize(ng);
   if (hprev.size() < nu) hprev.resize(nu);
@@ -844,13 +1104,26 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
     if (wt.size() < static_cast<size_t>(nw)) wt.resize(static_cast<size_t>(nw));
     pack_panels(wt.data(), GU, F, [&](int64_t j, int64_t f) { return weight[f * GU + j]; });
   }
-  const BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), hprev.data(), rt.data(),
+  const BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), hprev.data() + (fuse_w ? F : 0),
+                   ldh, fuse_w ? hprev.data() : nullptr, inp, rt.data(),
                    split ? rt.data() + n1 : nullptr, small_f ? wt.data() : nullptr, dinp};
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
     backward_rows(q, r0, r1, B, dh0, dc0, dhs, dc_last, h0, c0, hs, cs, cache);
   });
   // Weight gradients: a few large GEMMs over all N·T rows.
   const int64_t NT = N * T;
+  if (fuse_w) {
+    thread_local std::vector<float> wg;
+    if (wg.size() < static_cast<size_t>(ldh * GU)) wg.resize(static_cast<size_t>(ldh * GU));
+    sgemm(true, false, ldh, GU, NT, 1.0f, hprev.data(), ldh, B.dgx, GU, 0.0f, wg.data(), GU);
+    for (int64_t j = 0; j < F * GU; ++j) dweight[j] += wg[j];
+    for (int64_t j = 0; j < U * GU; ++j) drweight[j] += wg[F * GU + j];
+    if (dbias)
+      for (int64_t j = 0; j < GU; ++j) dbias[j] += wg[(F + U) * GU + j];
+    if (dinp && F > 0 && !small_f)
+      sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
+    return;
+  }
   if (F > 0) sgemm(true, false, F, GU, NT, 1.0f, inp, F, B.dgx, GU, 1.0f, dweight, GU);
   if (cell == Cell::gru_reset_before) {
     sgemm(true, false, U, 2 * U, NT, 1.0f, B.hprev, U, B.dgx, GU, 1.0f, drweight, GU);

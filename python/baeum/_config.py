@@ -2,7 +2,23 @@
 import os
 import platform
 
-from baeum import _core
+# libgomp reads its wait settings once, when _core (linking it) loads. By default a thread
+# that finishes a parallel region spins ~300k iterations before sleeping. When the process
+# has fewer free CPUs than threads (a shared or busy machine), the spinner burns the time
+# slice the thread with real work needs, and every region's join can cost a scheduler
+# slice: a 2-thread LSTM epoch took 10.5 s instead of 0.33 s here. A short spin keeps
+# back-to-back regions cheap without that. Only a default: OMP_WAIT_POLICY / GOMP_SPINCOUNT
+# set by the user win (docs/rnn.md, "Threads"). Removed again right after the load, so
+# OpenMP runtimes loaded later (PyTorch bundles its own libgomp) and child processes keep
+# their own defaults.
+_SHORT_SPIN = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+if _SHORT_SPIN:
+    os.environ["GOMP_SPINCOUNT"] = "1000"
+try:
+    from baeum import _core  # noqa: E402  (after the libgomp setting above)
+finally:
+    if _SHORT_SPIN:
+        del os.environ["GOMP_SPINCOUNT"]
 
 __version__ = _core.__version__
 

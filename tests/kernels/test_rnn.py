@@ -142,9 +142,11 @@ def test_go_backwards_equals_reversed_input(rng):
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_rnn_threads_bit_identical(cell, rng, threads):
-    p = _problem(rng, cell, 37, 5, 6, 19)
-    dhs = rng.standard_normal((37, 5, 19)).astype(np.float32)
+@pytest.mark.parametrize("shape", [(37, 5, 6, 19), (41, 6, 70, 20)])  # F > 64: dX by GEMM
+def test_rnn_threads_bit_identical(cell, shape, rng, threads):
+    n, t, f, u = shape
+    p = _problem(rng, cell, n, t, f, u)
+    dhs = rng.standard_normal((n, t, u)).astype(np.float32)
     results = []
     for nt in (1, 2):
         baeum.set_num_threads(nt)
