@@ -73,34 +73,58 @@ void batchnorm_forward(py::array inp, py::object gamma_o, py::object beta_o,
   baeum::batchnorm_forward(y, sm, si, mm, mv, x, g, b, R, C, eps, momentum, training);
 }
 
+// The arguments both backward passes share, checked: dout and inp (R, C); the saved
+// statistics (stats_len: C for batch norm, R for layer norm); gamma, dgamma, dbeta (C) and
+// dinp (R, C) optional; every written array disjoint from every other array.
+struct NormBackward {
+  py::array gamma, dgamma, dbeta, dinp;
+  const float *dy, *x, *sm, *si, *g;
+  float *dg, *db, *dx = nullptr;
+  int64_t R, C;
+};
+
+NormBackward check_norm_backward(const char* op, py::array& dout, py::array& inp,
+                                 py::array& save_mean, py::array& save_invstd,
+                                 const py::object& gamma_o, const py::object& dgamma_o,
+                                 const py::object& dbeta_o, const py::object& dinp_o,
+                                 bool stats_per_row) {
+  NormBackward a;
+  a.dy = in_ptr(dout, "dout", 2);
+  a.x = in_ptr(inp, "inp", 2);
+  a.R = inp.shape(0);
+  a.C = inp.shape(1);
+  require_2d(dout, "dout", a.R, a.C);
+  a.sm = in_ptr(save_mean, "save_mean", 1);
+  a.si = in_ptr(save_invstd, "save_invstd", 1);
+  const int64_t stats = stats_per_row ? a.R : a.C;
+  require_len(save_mean, "save_mean", stats);
+  require_len(save_invstd, "save_invstd", stats);
+  a.gamma = opt_array(gamma_o, "gamma");
+  a.dgamma = opt_array(dgamma_o, "dgamma");
+  a.dbeta = opt_array(dbeta_o, "dbeta");
+  a.dinp = opt_array(dinp_o, "dinp");
+  a.g = opt_in(a.gamma, "gamma", a.C);
+  a.dg = opt_out(a.dgamma, "dgamma", a.C);
+  a.db = opt_out(a.dbeta, "dbeta", a.C);
+  if (a.dinp) {
+    a.dx = out_ptr(a.dinp, "dinp", 2);
+    require_2d(a.dinp, "dinp", a.R, a.C);
+  }
+  const py::array* written[] = {&a.dgamma, &a.dbeta, &a.dinp};
+  const py::array* all[] = {&dout, &inp, &save_mean, &save_invstd, &a.gamma, &a.dgamma, &a.dbeta, &a.dinp};
+  for (const py::array* w : written)
+    for (const py::array* o : all)
+      if (*w && w != o && *o) require_disjoint(*w, *o, op);
+  return a;
+}
+
 void batchnorm_backward(py::array dout, py::array inp, py::array save_mean,
                         py::array save_invstd, py::object gamma_o, py::object dgamma_o,
                         py::object dbeta_o, py::object dinp_o, bool training) {
-  const float* dy = in_ptr(dout, "dout", 2);
-  const float* x = in_ptr(inp, "inp", 2);
-  const int64_t R = inp.shape(0), C = inp.shape(1);
-  require_2d(dout, "dout", R, C);
-  const float* sm = in_ptr(save_mean, "save_mean", 1);
-  const float* si = in_ptr(save_invstd, "save_invstd", 1);
-  require_len(save_mean, "save_mean", C);
-  require_len(save_invstd, "save_invstd", C);
-  py::array gamma = opt_array(gamma_o, "gamma"), dgamma = opt_array(dgamma_o, "dgamma"),
-            dbeta = opt_array(dbeta_o, "dbeta"), dinp = opt_array(dinp_o, "dinp");
-  const float* g = opt_in(gamma, "gamma", C);
-  float* dg = opt_out(dgamma, "dgamma", C);
-  float* db = opt_out(dbeta, "dbeta", C);
-  float* dx = nullptr;
-  if (dinp) {
-    dx = out_ptr(dinp, "dinp", 2);
-    require_2d(dinp, "dinp", R, C);
-  }
-  const py::array* written[] = {&dgamma, &dbeta, &dinp};
-  const py::array* all[] = {&dout, &inp, &save_mean, &save_invstd, &gamma, &dgamma, &dbeta, &dinp};
-  for (const py::array* w : written)
-    for (const py::array* o : all)
-      if (*w && w != o && *o) require_disjoint(*w, *o, "batchnorm_backward");
+  NormBackward a = check_norm_backward("batchnorm_backward", dout, inp, save_mean, save_invstd,
+                                       gamma_o, dgamma_o, dbeta_o, dinp_o, false);
   py::gil_scoped_release release;
-  baeum::batchnorm_backward(dx, dg, db, dy, x, sm, si, g, R, C, training);
+  baeum::batchnorm_backward(a.dx, a.dg, a.db, a.dy, a.x, a.sm, a.si, a.g, a.R, a.C, training);
 }
 
 void layernorm_forward(py::array inp, py::object gamma_o, py::object beta_o, py::array out,
@@ -128,31 +152,10 @@ void layernorm_forward(py::array inp, py::object gamma_o, py::object beta_o, py:
 void layernorm_backward(py::array dout, py::array inp, py::array save_mean,
                         py::array save_invstd, py::object gamma_o, py::object dgamma_o,
                         py::object dbeta_o, py::object dinp_o) {
-  const float* dy = in_ptr(dout, "dout", 2);
-  const float* x = in_ptr(inp, "inp", 2);
-  const int64_t R = inp.shape(0), D = inp.shape(1);
-  require_2d(dout, "dout", R, D);
-  const float* sm = in_ptr(save_mean, "save_mean", 1);
-  const float* si = in_ptr(save_invstd, "save_invstd", 1);
-  require_len(save_mean, "save_mean", R);
-  require_len(save_invstd, "save_invstd", R);
-  py::array gamma = opt_array(gamma_o, "gamma"), dgamma = opt_array(dgamma_o, "dgamma"),
-            dbeta = opt_array(dbeta_o, "dbeta"), dinp = opt_array(dinp_o, "dinp");
-  const float* g = opt_in(gamma, "gamma", D);
-  float* dg = opt_out(dgamma, "dgamma", D);
-  float* db = opt_out(dbeta, "dbeta", D);
-  float* dx = nullptr;
-  if (dinp) {
-    dx = out_ptr(dinp, "dinp", 2);
-    require_2d(dinp, "dinp", R, D);
-  }
-  const py::array* written[] = {&dgamma, &dbeta, &dinp};
-  const py::array* all[] = {&dout, &inp, &save_mean, &save_invstd, &gamma, &dgamma, &dbeta, &dinp};
-  for (const py::array* w : written)
-    for (const py::array* o : all)
-      if (*w && w != o && *o) require_disjoint(*w, *o, "layernorm_backward");
+  NormBackward a = check_norm_backward("layernorm_backward", dout, inp, save_mean, save_invstd,
+                                       gamma_o, dgamma_o, dbeta_o, dinp_o, true);
   py::gil_scoped_release release;
-  baeum::layernorm_backward(dx, dg, db, dy, x, sm, si, g, R, D);
+  baeum::layernorm_backward(a.dx, a.dg, a.db, a.dy, a.x, a.sm, a.si, a.g, a.R, a.C);
 }
 
 }  // namespace
