@@ -300,3 +300,13 @@ def test_per_gate_mask_errors(rng):
     q = _problem(rng, "lstm", 4, 3, 2, 5)
     with pytest.raises(ValueError, match=r"input_mask has shape \(4, 4, 3\)"):
         _forward(ops, "lstm", q, input_mask=np.ones((4, 4, 3), np.float32))
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+def test_per_gate_empty_batch(cell, rng):
+    p = _problem(rng, cell, 0, 3, 2, 4)
+    opts = _gate_masks(rng, cell, 0, 2, 4)
+    fwd = _forward(ops, cell, p, **opts)
+    assert fwd[0].shape == (0, 3, 4)
+    g = _backward(ops, cell, p, fwd, np.zeros((0, 3, 4), np.float32), None, np.float32, **opts)
+    assert not g["dkernel"].any() and not g["drecurrent_kernel"].any() and g["dinp"].shape == (0, 3, 2)

@@ -257,7 +257,8 @@ def _pg_backward(cell, dhs, dc_last, inp, kernel, recurrent_kernel, h0, c0, hs, 
         d = dhs[:, s] + dh
         hp = hprev[:, t]
         if cell == "lstm":
-            i, fg, gg, o, tc = np.split(cache[:, t], 5, axis=1)
+            ct = cache[:, t]
+            i, fg, gg, o, tc = (ct[:, j * u:(j + 1) * u] for j in range(5))
             dct = dc + d * o * dfa(tc)
             dz = np.stack([dct * gg * dga(i), dct * cprev[:, t] * dga(fg), dct * i * dfa(gg),
                            d * tc * dga(o)])
@@ -266,7 +267,8 @@ def _pg_backward(cell, dhs, dc_last, inp, kernel, recurrent_kernel, h0, c0, hs, 
             dprev = (np.matmul(dz, rgt) * rm).sum(0)  # Σ_k (dz_k·R_kᵀ) ⊙ m_k
             dc = np.where(k, dct * fg, dc)
         else:
-            z, rr, hh, m = np.split(cache[:, t], 4, axis=1)
+            ct = cache[:, t]
+            z, rr, hh, m = (ct[:, j * u:(j + 1) * u] for j in range(4))
             dzpre = d * (hp - hh) * dga(z)
             dhpre = d * (1 - z) * dfa(hh)
             direct = d * z
