@@ -203,3 +203,110 @@ def test_empty_batch(rng):
     assert hs.shape == (0, 3, 4)
     g = _backward(ops, "lstm", p, (hs, cs, cache), np.zeros((0, 3, 4), np.float32), None, np.float32)
     assert not g["dkernel"].any()
+
+
+# ---- per-gate dropout masks (Keras implementation 1, recurrent_dropout > 0) -----------------
+
+PG_CELLS = ["lstm", "gru", "gru_rb"]
+
+
+def _gate_masks(rng, cell, n, f, u, which=("rec", "inp")):
+    g = GATES[cell]
+    o = {}
+    if "rec" in which:
+        o["recurrent_mask"] = ((rng.random((g, n, u)) > 0.3) / 0.7).astype(np.float32)
+    if "inp" in which:
+        o["input_mask"] = ((rng.random((g, n, f)) > 0.25) / 0.75).astype(np.float32)
+    return o
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (2, 5, 3, 4), (5, 1, 2, 17), (13, 6, 1, 20),
+                                   (6, 4, 37, 33), (3, 4, 70, 9)])
+def test_per_gate_masks_vs_reference(cell, shape, rng):
+    n, t, f, u = shape
+    p = _problem(rng, cell, *shape)
+    _compare(cell, p, rng, **_gate_masks(rng, cell, n, f, u))
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+@pytest.mark.parametrize("variant", ["go_backwards_mask", "rec_only", "inp_only", "no_bias_no_states",
+                                     "activations"])
+def test_per_gate_masks_variants(cell, variant, rng):
+    n, t, f, u = 7, 6, 3, 5
+    p = _problem(rng, cell, n, t, f, u, bias=variant != "no_bias_no_states",
+                 states=variant != "no_bias_no_states")
+    which = {"rec_only": ("rec",), "inp_only": ("inp",)}.get(variant, ("rec", "inp"))
+    opts = _gate_masks(rng, cell, n, f, u, which)
+    if variant == "go_backwards_mask":
+        mask = rng.random((n, t)) > 0.3
+        mask[0] = False
+        opts.update(mask=mask, go_backwards=True)
+    if variant == "activations":
+        opts.update(activation="relu" if cell != "lstm" else "linear", recurrent_activation="hard_sigmoid")
+    fwd, _ = _compare(cell, p, rng, **opts)
+    if variant == "go_backwards_mask":
+        np.testing.assert_array_equal(fwd[0][0], np.broadcast_to(p["h0"][0], fwd[0][0].shape))
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+def test_per_gate_equal_masks_match_fused_path(cell, rng):
+    """The same mask for every gate = the fused kernels on a pre-masked input (and, for LSTM,
+    the fused kernel's shared recurrent mask): checks the per-gate path's structure against the
+    optimised kernels, not only against the reference."""
+    n, t, f, u = 6, 5, 4, 9
+    p = _problem(rng, cell, n, t, f, u)
+    g = GATES[cell]
+    im = ((rng.random((n, f)) > 0.3) / 0.7).astype(np.float32)
+    rm = ((rng.random((n, u)) > 0.3) / 0.7).astype(np.float32)
+    per_gate = dict(input_mask=np.stack([im] * g))
+    fused = {}
+    if cell == "lstm":
+        per_gate["recurrent_mask"] = np.stack([rm] * g)
+        fused["recurrent_mask"] = rm
+    got = _forward(ops, cell, p, **per_gate)
+    want = _forward(ops, cell, dict(p, inp=p["inp"] * im[:, None]), **fused)
+    for a, b in zip(got, want):
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=2e-6)
+    if cell != "lstm":  # a shared (N, U) GRU mask is the stacked per-gate mask
+        a = _forward(ops, cell, p, recurrent_mask=rm)
+        b = _forward(ops, cell, p, recurrent_mask=np.stack([rm] * g))
+        np.testing.assert_array_equal(a[0], b[0])
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+def test_per_gate_threads_bit_identical(cell, rng, threads):
+    n, t, f, u = 37, 5, 6, 19
+    p = _problem(rng, cell, n, t, f, u)
+    opts = _gate_masks(rng, cell, n, f, u)
+    dhs = rng.standard_normal((n, t, u)).astype(np.float32)
+    results = []
+    for nt in (1, 2):
+        baeum.set_num_threads(nt)
+        fwd = _forward(ops, cell, p, **opts)
+        g = _backward(ops, cell, p, fwd, dhs, None, np.float32, **opts)
+        results.append([a for a in fwd if a is not None] + [v for v in g.values() if v is not None])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_per_gate_mask_errors(rng):
+    p = _problem(rng, "gru", 4, 3, 2, 5)
+    with pytest.raises(ValueError, match=r"recurrent_mask has shape \(2, 4, 5\), expected \(4, 5\) or per gate \(3, 4, 5\)"):
+        _forward(ops, "gru", p, recurrent_mask=np.ones((2, 4, 5), np.float32))
+    with pytest.raises(ValueError, match=r"input_mask has shape \(4, 4, 2\)"):
+        _forward(ops, "gru", p, input_mask=np.ones((4, 4, 2), np.float32))
+    q = _problem(rng, "lstm", 4, 3, 2, 5)
+    with pytest.raises(ValueError, match=r"input_mask has shape \(4, 4, 3\)"):
+        _forward(ops, "lstm", q, input_mask=np.ones((4, 4, 3), np.float32))
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+def test_per_gate_empty_batch(cell, rng):
+    p = _problem(rng, cell, 0, 3, 2, 4)
+    opts = _gate_masks(rng, cell, 0, 2, 4)
+    fwd = _forward(ops, cell, p, **opts)
+    assert fwd[0].shape == (0, 3, 4)
+    g = _backward(ops, cell, p, fwd, np.zeros((0, 3, 4), np.float32), None, np.float32, **opts)
+    assert not g["dkernel"].any() and not g["drecurrent_kernel"].any() and g["dinp"].shape == (0, 3, 2)

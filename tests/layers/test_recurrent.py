@@ -216,10 +216,11 @@ def test_dropout_mask_fixed_across_timesteps(rng):
     assert (dx.transpose(0, 2, 1)[~dropped] != 0).all()
 
 
-@pytest.mark.parametrize("cls", [SimpleRNN, LSTM])
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU, lambda *a, **k: GRU(*a, reset_after=False, **k)])
 def test_recurrent_dropout_training_gradients(cls, rng):
-    """Keras recurrent dropout: one (N, U) mask on h_{t−1} in the recurrent product for the
-    whole sequence, training only. Backward vs finite differences with the masks held fixed."""
+    """Keras recurrent dropout: masks on h_{t−1} in the recurrent products (SimpleRNN one (N, U)
+    mask, LSTM / GRU one per gate) fixed for the whole sequence, training only. Backward vs
+    finite differences with the masks held fixed."""
     layer = cls(4, dropout=0.3, recurrent_dropout=0.4, return_sequences=True, seed=5)
     x = rng.standard_normal((3, 5, 2)).astype(np.float32)
     y_inf = layer(x)
@@ -249,6 +250,85 @@ def test_recurrent_dropout_training_gradients(cls, rng):
         np.testing.assert_allclose(v.grad, g, atol=2e-2, rtol=2e-2, err_msg=v.name)
 
 
+def _ref_run(layer, x, **masks):
+    from baeum import reference as ref
+
+    w = [v.value for v in layer.weights]
+    if isinstance(layer, LSTM):
+        return ref.lstm_forward(x, *w, **masks)[0]
+    return ref.gru_forward(x, *w, reset_after=layer.reset_after, **masks)[0]
+
+
+@pytest.mark.parametrize("make", [lambda **k: LSTM(6, **k), lambda **k: GRU(6, **k),
+                                  lambda **k: GRU(6, reset_after=False, **k)])
+def test_per_gate_dropout_masks_as_keras(make, rng):
+    """recurrent_dropout > 0 (Keras implementation 1): independent input masks (G, N, F) and
+    recurrent masks (G, N, U), one per gate, fixed over time; the output is the reference cell
+    with exactly those masks. Inference is unaffected; a seeded layer reproduces its masks."""
+    layer = make(dropout=0.3, recurrent_dropout=0.4, return_sequences=True, go_backwards=True, seed=7)
+    n, t, f = 40, 5, 3
+    x = rng.standard_normal((n, t, f)).astype(np.float32)
+    y_inf = layer(x)
+    for v in layer.weights:
+        v.assign(rng.uniform(-0.5, 0.5, v.shape))
+    y_inf = layer(x)
+    g = layer._gates
+    ctx = {}
+    y = layer.forward(x, ctx, True)
+    im, rm = ctx["imask"], ctx["rmask"]
+    assert im.shape == (g, n, f) and rm.shape == (g, n, 6) and ctx["dmask"] is None
+    keep = np.float32(1 / 0.7)
+    assert set(np.unique(im)) == {0, keep} and set(np.unique(rm)) == {0, np.float32(1 / 0.6)}
+    assert 0.3 < (rm == 0).mean() < 0.5 and 0.2 < (im == 0).mean() < 0.4
+    for a in range(g):  # independent masks per gate
+        for b in range(a):
+            assert (rm[a] != rm[b]).any() and (im[a] != im[b]).any()
+    want = _ref_run(layer, x, go_backwards=True, input_mask=im, recurrent_mask=rm)
+    np.testing.assert_allclose(y, want, rtol=1e-4, atol=2e-5)
+    assert np.abs(y - y_inf).max() > 1e-2
+    np.testing.assert_allclose(y_inf, _ref_run(layer, x, go_backwards=True), rtol=1e-4, atol=2e-5)
+    ctx2 = {}
+    np.testing.assert_array_equal(layer.forward(x, ctx2, False), y_inf)  # inference: no masks
+    assert ctx2["imask"] is None and ctx2["rmask"] is None
+    # seeded reproducibility: a fresh layer with the same seed and weights draws the same masks
+    twin = make(dropout=0.3, recurrent_dropout=0.4, return_sequences=True, go_backwards=True, seed=7)
+    twin(x)
+    twin.set_weights(layer.get_weights())
+    layer._rng = np.random.default_rng(7)
+    ca, cb = {}, {}
+    np.testing.assert_array_equal(layer.forward(x, ca, True), twin.forward(x, cb, True))
+    np.testing.assert_array_equal(ca["rmask"], cb["rmask"])
+    other = {}
+    layer.forward(x, other, True)  # the next call draws new masks
+    assert (other["rmask"] != ca["rmask"]).any()
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_input_dropout_alone_keeps_one_shared_mask(cls, rng):
+    """recurrent_dropout == 0 (Keras implementation 2): one (N, F) input mask for all gates."""
+    layer = cls(4, dropout=0.5, seed=2)
+    x = rng.standard_normal((8, 3, 5)).astype(np.float32)
+    layer(x)  # build
+    ctx = {}
+    layer.forward(x, ctx, True)
+    assert ctx["imask"] is None and ctx["rmask"] is None and ctx["dmask"].shape == (8, 1, 5)
+
+
+def test_gru_recurrent_dropout_model_learns():
+    baeum.utils.set_random_seed(1)
+    rng = np.random.default_rng(1)
+    n, t = 256, 12
+    freq, off = rng.uniform(0.1, 0.4, (n, 1)), rng.uniform(0, 6, (n, 1))
+    series = (np.sin(freq * np.arange(t + 1) + off)).astype(np.float32)[..., None]
+    x, y = series[:, :t], series[:, t]
+    model = Sequential([Input((None, 1)), GRU(16, dropout=0.1, recurrent_dropout=0.2), Dense(1)])
+    model.compile(optimizer=baeum.optimizers.Adam(0.01), loss="mse")
+    first = model.evaluate(x, y, verbose=0)
+    hist = model.fit(x, y, epochs=6, batch_size=32, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0] / 2
+    assert model.evaluate(x, y, verbose=0) < first / 5
+
+
 def test_errors():
     with pytest.raises(ValueError, match=r"\(samples, timesteps, features\).*x\[\.\.\., None\]"):
         LSTM(3)(np.zeros((4, 10), np.float32))
@@ -257,8 +337,6 @@ def test_errors():
         model.predict(np.zeros((4, 10), np.float32), verbose=0)
     with pytest.raises(ValueError, match="0 timesteps"):
         GRU(3)(np.zeros((4, 0, 1), np.float32))
-    with pytest.raises(NotImplementedError, match="recurrent_dropout"):
-        GRU(3, recurrent_dropout=0.2)
     with pytest.raises(NotImplementedError, match="softplus"):
         GRU(3, activation="softplus")
     with pytest.raises(TypeError, match="recurrent_activation"):

@@ -49,6 +49,13 @@ CASES = [
     ("gru_rb", {"go_backwards": True}),
     ("simple_rnn", {"recurrent_mask": "drop"}),
     ("lstm", {"recurrent_mask": "drop", "go_backwards": True}),
+    # Keras implementation 1 (recurrent_dropout > 0): one input and one recurrent mask per gate
+    ("lstm", {"recurrent_mask": "gates", "input_mask": "gates"}),
+    ("lstm", {"recurrent_mask": "gates", "go_backwards": True, "recurrent_activation": "hard_sigmoid"}),
+    ("gru", {"recurrent_mask": "gates", "input_mask": "gates"}),
+    ("gru", {"recurrent_mask": "gates", "input_mask": "gates", "go_backwards": True}),
+    ("gru_rb", {"recurrent_mask": "gates", "input_mask": "gates"}),
+    ("gru_rb", {"recurrent_mask": "gates", "go_backwards": True, "activation": "relu"}),
 ]
 
 
@@ -58,6 +65,11 @@ def test_rnn_backward_vs_fd(cell, opts, masked, rng):
     p = _problem(rng, cell)
     if opts.get("recurrent_mask") == "drop":  # recurrent dropout: a fixed (N, U) mask
         opts = dict(opts, recurrent_mask=(rng.random((N, U)) > 0.4) / 0.6)
+    g = {"simple_rnn": 1, "lstm": 4, "gru": 3, "gru_rb": 3}[cell]
+    if isinstance(opts.get("recurrent_mask"), str):  # per-gate masks, fixed for the sequence
+        opts = dict(opts, recurrent_mask=(rng.random((g, N, U)) > 0.4) / 0.6)
+    if isinstance(opts.get("input_mask"), str):
+        opts = dict(opts, input_mask=(rng.random((g, N, F)) > 0.3) / 0.7)
     if masked:
         mask = rng.random((N, T)) > 0.4
         mask[0, :] = False  # one sequence fully masked: its state passes straight through
@@ -101,3 +113,24 @@ def test_masked_step_keeps_state(rng):
     np.testing.assert_array_equal(hs[:, 2], hs[:, 1])
     np.testing.assert_array_equal(cs[:, 2], cs[:, 1])
     assert not np.allclose(hs[:, 3], hs[:, 2])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "gru_rb"])
+def test_per_gate_masks_structure(cell, rng):
+    """Identical per-gate masks equal the shared-mask path (recurrent) / a pre-masked input;
+    different per-gate masks give a different result (the masks really act per gate)."""
+    g = {"lstm": 4, "gru": 3, "gru_rb": 3}[cell]
+    p = _problem(rng, cell)
+    rm = (rng.random((N, U)) > 0.4) / 0.6
+    im = (rng.random((N, F)) > 0.4) / 0.6
+    same = dict(recurrent_mask=np.stack([rm] * g), input_mask=np.stack([im] * g))
+    hs1, _, _ = _run(cell, p, same)
+    if cell == "lstm":  # the shared recurrent mask path exists for LSTM
+        hs2, _, _ = _run(cell, dict(p, inp=p["inp"] * im[:, None]), dict(recurrent_mask=rm))
+        np.testing.assert_allclose(hs1, hs2, rtol=1e-12, atol=1e-12)
+    masks = dict(recurrent_mask=(rng.random((g, N, U)) > 0.4) / 0.6,
+                 input_mask=(rng.random((g, N, F)) > 0.4) / 0.6)
+    hs3, _, _ = _run(cell, p, masks)
+    assert np.abs(hs3 - hs1).max() > 1e-3
+    ones = dict(recurrent_mask=np.ones((g, N, U)), input_mask=np.ones((g, N, F)))
+    np.testing.assert_allclose(_run(cell, p, ones)[0], _run(cell, p, {})[0], rtol=1e-12, atol=1e-12)

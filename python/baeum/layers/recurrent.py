@@ -184,7 +184,7 @@ class _RNN(Layer):
 
     reset_state = reset_states
 
-    def _run(self, x, init, mask, rmask):
+    def _run(self, x, init, mask, rmask, imask=None):
         raise NotImplementedError
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
@@ -210,17 +210,28 @@ class _RNN(Layer):
                                  f"expected (samples, timesteps) = ({n}, {t}).")
             if mask.all():
                 mask = None
-        dmask = rmask = None
+        dmask = rmask = imask = None
         xin = x
-        if training and self.dropout > 0.0:  # one (N, F) mask for every timestep (Keras)
-            xin, dmask = ops.dropout_forward(x, self.dropout, self._next_seed(), noise_shape=(n, 1, f))
-        if training and self.recurrent_dropout > 0.0:  # one (N, U) mask on h_{t−1} in the product
-            _, rmask = ops.dropout_forward(np.ones((n, self.units), np.float32), self.recurrent_dropout,
-                                           self._next_seed())
-        hs, cs, cache = self._run(xin, init, mask, rmask)
+        g = self._gates
+        if training and self.recurrent_dropout > 0.0 and g > 1:
+            # Keras: recurrent_dropout switches LSTM / GRU cells to implementation 1, where
+            # every gate has its own input mask (G, N, F) and recurrent mask (G, N, U), fixed
+            # for all timesteps of the batch (ops run them in the separate per-gate path).
+            if self.dropout > 0.0:
+                _, imask = ops.dropout_forward(np.ones((g, n, f), np.float32), self.dropout,
+                                               self._next_seed())
+            _, rmask = ops.dropout_forward(np.ones((g, n, self.units), np.float32),
+                                           self.recurrent_dropout, self._next_seed())
+        else:
+            if training and self.dropout > 0.0:  # one (N, F) mask for every timestep and gate
+                xin, dmask = ops.dropout_forward(x, self.dropout, self._next_seed(), noise_shape=(n, 1, f))
+            if training and self.recurrent_dropout > 0.0:  # SimpleRNN: one (N, U) mask on h_{t−1}
+                _, rmask = ops.dropout_forward(np.ones((n, self.units), np.float32),
+                                               self.recurrent_dropout, self._next_seed())
+        hs, cs, cache = self._run(xin, init, mask, rmask, imask)
         # ctx["mask"] belongs to the executor's mask protocol; the layer keeps its own copy.
         ctx.update(x=xin, init=init, from_inputs=from_inputs, rnn_mask=mask, dmask=dmask, rmask=rmask,
-                   hs=hs, cs=cs, cache=cache, n_states=len(states))
+                   imask=imask, hs=hs, cs=cs, cache=cache, n_states=len(states))
         if mask is None:
             y = hs if self.return_sequences else hs[:, -1]
         else:
@@ -343,7 +354,7 @@ class SimpleRNN(_RNN):
             raise TypeError("SimpleRNN: unexpected keyword argument 'recurrent_activation'.")
         super().__init__(units, activation=activation, **kwargs)
 
-    def _run(self, x, init, mask, rmask):
+    def _run(self, x, init, mask, rmask, imask=None):
         hs, cache = ops.simple_rnn_forward(x, self.kernel.value, self.recurrent_kernel.value,
                                            None if self.bias is None else self.bias.value, init[0],
                                            mask=mask, activation=self.activation,
@@ -389,20 +400,20 @@ class LSTM(_RNN):
             return _UnitForgetBias(self.bias_initializer, self.units)
         return self.bias_initializer
 
-    def _run(self, x, init, mask, rmask):
+    def _run(self, x, init, mask, rmask, imask=None):
         return ops.lstm_forward(x, self.kernel.value, self.recurrent_kernel.value,
                                 None if self.bias is None else self.bias.value, init[0], init[1],
                                 mask=mask, activation=self.activation,
                                 recurrent_activation=self.recurrent_activation,
-                                go_backwards=self.go_backwards, recurrent_mask=rmask)
+                                go_backwards=self.go_backwards, recurrent_mask=rmask, input_mask=imask)
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
         ops.lstm_backward(dhs, ctx["x"], self.kernel.value, self.recurrent_kernel.value,
                           ctx["init"][0], ctx["init"][1], ctx["hs"], ctx["cs"], ctx["cache"],
                           dc_last=dc_last, mask=ctx["rnn_mask"], activation=self.activation,
                           recurrent_activation=self.recurrent_activation,
-                          go_backwards=self.go_backwards, recurrent_mask=ctx["rmask"], dinp=dinp, dh0=dh0,
-                          dc0=dc0, **self._grads())
+                          go_backwards=self.go_backwards, recurrent_mask=ctx["rmask"],
+                          input_mask=ctx["imask"], dinp=dinp, dh0=dh0, dc0=dc0, **self._grads())
 
     def get_config(self):
         config = super().get_config()
@@ -422,30 +433,27 @@ class GRU(_RNN):
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
                  use_cudnn="auto", **kwargs):
         super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, **kwargs)
-        if self.recurrent_dropout:
-            raise NotImplementedError(
-                f"GRU {self.name!r}: recurrent_dropout={self.recurrent_dropout} is not implemented for "
-                "GRU in baeum yet (SimpleRNN and LSTM support it). Fix: use recurrent_dropout=0 "
-                "(dropout= on the inputs is supported), or an LSTM.")
         self.reset_after = bool(reset_after)
         self.use_cudnn = use_cudnn  # accepted for Keras compatibility (CPU only)
 
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def _run(self, x, init, mask, rmask):
+    def _run(self, x, init, mask, rmask, imask=None):
         hs, cache = ops.gru_forward(x, self.kernel.value, self.recurrent_kernel.value,
                                     None if self.bias is None else self.bias.value, init[0], mask=mask,
                                     activation=self.activation,
                                     recurrent_activation=self.recurrent_activation,
-                                    go_backwards=self.go_backwards, reset_after=self.reset_after)
+                                    go_backwards=self.go_backwards, reset_after=self.reset_after,
+                                    recurrent_mask=rmask, input_mask=imask)
         return hs, None, cache
 
     def _run_backward(self, ctx, dhs, dc_last, dinp, dh0, dc0):
         ops.gru_backward(dhs, ctx["x"], self.kernel.value, self.recurrent_kernel.value, ctx["init"][0],
                          ctx["hs"], ctx["cache"], mask=ctx["rnn_mask"], activation=self.activation,
                          recurrent_activation=self.recurrent_activation, go_backwards=self.go_backwards,
-                         reset_after=self.reset_after, dinp=dinp, dh0=dh0, **self._grads())
+                         reset_after=self.reset_after, recurrent_mask=ctx["rmask"],
+                         input_mask=ctx["imask"], dinp=dinp, dh0=dh0, **self._grads())
 
     def get_config(self):
         config = super().get_config()
