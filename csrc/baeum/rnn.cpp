@@ -43,6 +43,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "baeum/fastmath.h"
 #include "baeum/gemm.h"
 #include "baeum/parallel.h"
 
@@ -250,47 +251,7 @@ RNN_INLINE void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, 
   packed_gemm2(C, ldc, A, lda, 0, A, lda, K, nullptr, P, M, Nc);
 }
 
-// exp / tanh / sigmoid without libm so the fused gate loops vectorise: the same Cephes-based
-// formulas as elementwise.cpp (~2 ulp), repeated here because they must inline into the
-// gate loops (a call per element would keep every loop scalar).
-RNN_INLINE float fast_exp(float x) {
-  const float xc = std::min(88.72283935546875f, std::max(-87.3365478515625f, x));
-  const float t = xc * 1.44269504088896341f + 0.5f;
-  float fx = static_cast<float>(static_cast<int32_t>(t));
-  fx = fx > t ? fx - 1.0f : fx;
-  float r = xc - fx * 0.693359375f;
-  r = r - fx * -2.12194440e-4f;
-  const float z = r * r;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float er = p * z + r + 1.0f;
-  const int32_t n = static_cast<int32_t>(fx), h = n >> 1;
-  const int32_t b1 = (h + 127) << 23, b2 = (n - h + 127) << 23;
-  float p1, p2;
-  std::memcpy(&p1, &b1, sizeof(p1));
-  std::memcpy(&p2, &b2, sizeof(p2));
-  const float y = er * p1 * p2 + (x - x);
-  return x > 88.72283935546875f ? std::numeric_limits<float>::infinity()
-                                : (x < -87.3365478515625f ? 0.0f : y);
-}
-
-RNN_INLINE float fast_tanh(float x) {
-  const float a = std::fabs(x);
-  const float z = x * x;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float small = p * z * x + x;
-  const float big = 1.0f - 2.0f / (fast_exp(2.0f * a) + 1.0f);
-  return a < 0.625f ? small : (x < 0.0f ? -big : big);
-}
-
+// exp / tanh from fastmath.h (shared with elementwise.cpp); sigmoid from them.
 RNN_INLINE float fast_sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
 
 // ---- eight lanes at a time (LSTM hot path) -----------------------------------------------
