@@ -135,6 +135,8 @@ class PyMlpPlan {
     }
     if (static_cast<int>(seeds.size()) != plan_->num_dropouts())
       throw py::value_error(std::string(op) + ": one seed per Dropout layer is needed");
+    if (!grads_.writeable())
+      throw py::value_error(std::string(op) + ": grads became read-only after the plan was built");
     require_disjoint(grads_, x, op);
     require_disjoint(grads_, y, op);
     py::array_t<float> loss(N);
