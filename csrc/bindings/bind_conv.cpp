@@ -50,6 +50,45 @@ struct Geo {
   int64_t sh, sw, dh, dw, pt, pl, groups;
 };
 
+// a·b and a + b for a, b >= 0, or a clear error when the result does not fit in int64.
+int64_t mul_ck(int64_t a, int64_t b, const char* op) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw py::value_error(std::string(op) + ": sizes/strides/dilations/padding are too large (" +
+                          std::to_string(a) + " * " + std::to_string(b) + " overflows int64)");
+  return r;
+}
+int64_t add_ck(int64_t a, int64_t b, const char* op) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    throw py::value_error(std::string(op) + ": sizes/strides/dilations/padding are too large (" +
+                          std::to_string(a) + " + " + std::to_string(b) + " overflows int64)");
+  return r;
+}
+
+// Every index the kernels form must be computable without int64 overflow: input rows
+// oh·SH − PT + kh·DH (and a run's end, + KW), the im2col matrix (N·OH·OW) × (KH·KW·C) and
+// its element count. why: an overflowed index can wrap into a "valid-looking" value and
+// pass the kernels' bounds checks (a run copy read 2^62 floats past the input before this).
+void require_geometry_fits(const ConvShape& s, const char* op) {
+  constexpr int64_t kMax = int64_t{1} << 60;
+  const auto span = [&](int64_t O, int64_t S, int64_t K, int64_t D, int64_t P, int64_t I) {
+    int64_t t = mul_ck(O > 0 ? O - 1 : 0, S, op);
+    t = add_ck(t, mul_ck(K > 0 ? K - 1 : 0, D, op), op);
+    t = add_ck(add_ck(add_ck(t, K, op), P, op), I, op);
+    if (t > kMax)
+      throw py::value_error(std::string(op) + ": (out-1)*stride + (kernel-1)*dilation + padding = " +
+                            std::to_string(t) + " is too large (limit 2^60)");
+  };
+  span(s.OH, s.SH, s.KH, s.DH, s.PT, s.H);
+  span(s.OW, s.SW, s.KW, s.DW, s.PL, s.W);
+  const int64_t rows = mul_ck(mul_ck(s.N, s.OH, op), s.OW, op);
+  const int64_t cols = mul_ck(mul_ck(s.KH, s.KW, op), add_ck(s.C, s.OC, op), op);
+  if (mul_ck(rows, cols, op) > kMax)
+    throw py::value_error(std::string(op) + ": the im2col matrix (N*OH*OW) x (KH*KW*C) = " +
+                          std::to_string(rows) + " x " + std::to_string(cols) + " is too large");
+}
+
 // The ConvShape of a layer with input `x`, weight `w`, output `y` (see conv.h for how the
 // transposed and depthwise layers map onto one convolution).
 ConvShape make_shape(Kind k, const py::array& x, const py::array& w, const py::array& y,
@@ -85,6 +124,7 @@ ConvShape make_shape(Kind k, const py::array& x, const py::array& w, const py::a
     }
     require_shape(y, "out", {s.N, s.OH, s.OW, s.OC}, op);
   }
+  require_geometry_fits(s, op);
   return s;
 }
 
@@ -176,16 +216,17 @@ void backward(Kind k, py::array dout, py::array inp, py::array kernel, py::objec
   else baeum::depthwise_conv2d_backward(dx, dw, db, dy, x, w, y, z, s, a, alpha);
 }
 
-ConvShape col_shape(const py::array& img, int64_t kh, int64_t kw, const Geo& g, int64_t oh,
-                    int64_t ow) {
-  if (img.ndim() != 4) throw py::value_error("im2col: the image array must be 4-D (N,H,W,C)");
-  if (kh < 0 || kw < 0 || oh < 0 || ow < 0) throw py::value_error("im2col: sizes must be >= 0");
+ConvShape col_shape(const char* op, const py::array& img, int64_t kh, int64_t kw, const Geo& g,
+                    int64_t oh, int64_t ow) {
+  if (img.ndim() != 4) throw py::value_error(std::string(op) + ": the image array must be 4-D (N,H,W,C)");
+  if (kh < 0 || kw < 0 || oh < 0 || ow < 0) throw py::value_error(std::string(op) + ": sizes must be >= 0");
   if (g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || g.pt < 0 || g.pl < 0)
-    throw py::value_error("im2col: strides/dilations must be >= 1 and padding >= 0");
+    throw py::value_error(std::string(op) + ": strides/dilations must be >= 1 and padding >= 0");
   ConvShape s{};
   s.N = img.shape(0), s.H = img.shape(1), s.W = img.shape(2), s.C = img.shape(3);
   s.OH = oh, s.OW = ow, s.OC = 1, s.KH = kh, s.KW = kw;
   s.SH = g.sh, s.SW = g.sw, s.DH = g.dh, s.DW = g.dw, s.PT = g.pt, s.PL = g.pl, s.G = 1;
+  require_geometry_fits(s, op);
   return s;
 }
 
@@ -221,7 +262,7 @@ void bind_conv(py::module_& m) {
            int64_t dh, int64_t dw, int64_t pt, int64_t pl, int64_t oh, int64_t ow) {
           const float* x = in_ptr(inp, "inp", 4);
           float* c = out_ptr(col, "col", 2);
-          const ConvShape s = col_shape(inp, kh, kw, Geo{sh, sw, dh, dw, pt, pl, 1}, oh, ow);
+          const ConvShape s = col_shape("im2col", inp, kh, kw, Geo{sh, sw, dh, dw, pt, pl, 1}, oh, ow);
           require_shape(col, "col", {s.N * oh * ow, kh * kw * s.C}, "im2col");
           require_disjoint(col, inp, "im2col");
           py::gil_scoped_release release;
@@ -233,7 +274,7 @@ void bind_conv(py::module_& m) {
            int64_t dh, int64_t dw, int64_t pt, int64_t pl, int64_t oh, int64_t ow) {
           const float* c = in_ptr(col, "col", 2);
           float* x = out_ptr(dinp, "dinp", 4);
-          const ConvShape s = col_shape(dinp, kh, kw, Geo{sh, sw, dh, dw, pt, pl, 1}, oh, ow);
+          const ConvShape s = col_shape("col2im", dinp, kh, kw, Geo{sh, sw, dh, dw, pt, pl, 1}, oh, ow);
           require_shape(col, "col", {s.N * oh * ow, kh * kw * s.C}, "col2im");
           require_disjoint(dinp, col, "col2im");
           py::gil_scoped_release release;

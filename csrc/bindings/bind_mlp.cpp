@@ -33,6 +33,7 @@ class PyMlpPlan {
     if (loss < 0 || loss > 2) throw py::value_error("MlpPlan: unknown loss kind");
     if (layers.empty()) throw py::value_error("MlpPlan: no layers");
     std::vector<baeum::MlpLayer> ls;
+    std::vector<py::array> grad_views;  // every dweight / dbias, for the overlap check
     int64_t width = -1;  // output width of the previous layer
     for (py::handle h : layers) {
       py::tuple t = h.cast<py::tuple>();
@@ -60,6 +61,7 @@ class PyMlpPlan {
         require_disjoint(grads_, w, op);
         keep_.append(w);
         keep_.append(dw);
+        grad_views.push_back(dw);
         if (!t[2].is_none()) {
           py::array b = t[2].cast<py::array>(), db = t[4].cast<py::array>();
           L.bias = in_ptr(b, "bias", 1);
@@ -71,6 +73,7 @@ class PyMlpPlan {
           require_disjoint(grads_, b, op);
           keep_.append(b);
           keep_.append(db);
+          grad_views.push_back(db);
         }
         const int act = t[5].cast<int>();
         if (act < 0 || act >= baeum::kNumActs) throw py::value_error("MlpPlan: unknown activation");
@@ -83,6 +86,18 @@ class PyMlpPlan {
       width = L.out;
       ls.push_back(L);
     }
+    // Gradient views are written by different layers: two that share memory would silently
+    // sum each other's gradients (e.g. the same dW passed for two layers).
+    for (size_t i = 0; i < grad_views.size(); ++i)
+      for (size_t j = i + 1; j < grad_views.size(); ++j) {
+        const py::array &a = grad_views[i], &b = grad_views[j];
+        const char* pa = static_cast<const char*>(a.data());
+        const char* pb = static_cast<const char*>(b.data());
+        if (a.nbytes() && b.nbytes() && pa < pb + b.nbytes() && pb < pa + a.nbytes())
+          throw py::value_error("MlpPlan: gradient views " + std::to_string(i) + " and " +
+                                std::to_string(j) + " (dweight/dbias in layer order) overlap; " +
+                                "each layer needs its own gradient slice of grads");
+      }
     if (ls.back().dropout || !ls.back().keep_preact)
       throw py::value_error("MlpPlan: the last layer must be a Dense that keeps its logits");
     in_ = ls.front().in;
@@ -120,6 +135,8 @@ class PyMlpPlan {
     }
     if (static_cast<int>(seeds.size()) != plan_->num_dropouts())
       throw py::value_error(std::string(op) + ": one seed per Dropout layer is needed");
+    if (!grads_.writeable())
+      throw py::value_error(std::string(op) + ": grads became read-only after the plan was built");
     require_disjoint(grads_, x, op);
     require_disjoint(grads_, y, op);
     py::array_t<float> loss(N);

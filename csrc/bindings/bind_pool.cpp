@@ -30,6 +30,14 @@ int32_t* argmax_ptr(py::array& a, bool writable) {
   return static_cast<int32_t*>(a.mutable_data());
 }
 
+// argmax stores h*W + w as int32; checked without forming an overflowing H*W.
+void require_plane_fits(const baeum::Pool2D& p) {
+  constexpr int64_t kI32 = std::numeric_limits<int32_t>::max();
+  if (p.H > kI32 || p.W > kI32 || p.H * p.W > kI32)
+    throw py::value_error("pool: H*W must fit in int32 (argmax indices), got H=" +
+                          std::to_string(p.H) + ", W=" + std::to_string(p.W));
+}
+
 // Geometry from the input and output arrays plus window, strides and leading padding.
 baeum::Pool2D geometry(const py::array& inp, const py::array& out, int64_t kh, int64_t kw,
                        int64_t sh, int64_t sw, int64_t pt, int64_t pl) {
@@ -38,8 +46,24 @@ baeum::Pool2D geometry(const py::array& inp, const py::array& out, int64_t kh, i
   baeum::Pool2D p{inp.shape(0), inp.shape(1), inp.shape(2), inp.shape(3), out.shape(1),
                   out.shape(2), kh, kw, sh, sw, pt, pl};
   require_shape4(out, "out", p.N, p.OH, p.OW, p.C);
-  if (p.H * p.W > std::numeric_limits<int32_t>::max())
-    throw py::value_error("pool: H*W must fit in int32 (argmax indices)");
+  // The kernel forms i*SH - PT + KH (and the column twin) and N*OH*OW*C*KH*KW (work size):
+  // refuse geometry where any of them overflows int64 instead of letting it wrap.
+  const auto fits = [](std::initializer_list<int64_t> mul, std::initializer_list<int64_t> add) {
+    int64_t t = 1;
+    for (int64_t v : mul)
+      if (__builtin_mul_overflow(t, v, &t)) return false;
+    for (int64_t v : add)
+      if (__builtin_add_overflow(t, v, &t)) return false;
+    return t <= (int64_t{1} << 60);
+  };
+  const int64_t oh1 = p.OH > 0 ? p.OH - 1 : 0, ow1 = p.OW > 0 ? p.OW - 1 : 0;
+  if (!fits({oh1, sh}, {kh, pt, p.H}) || !fits({ow1, sw}, {kw, pl, p.W}) ||
+      !fits({p.N, p.OH, p.OW, p.C, kh, kw}, {}))
+    throw py::value_error("pool: pool size/strides/padding are too large for the sizes (int64 "
+                          "overflow): pool (" + std::to_string(kh) + ", " + std::to_string(kw) +
+                          "), strides (" + std::to_string(sh) + ", " + std::to_string(sw) +
+                          "), padding (" + std::to_string(pt) + ", " + std::to_string(pl) + ")");
+  require_plane_fits(p);
   return p;
 }
 
@@ -65,6 +89,7 @@ void maxpool_backward(py::array dout, py::array argmax, py::array dinp) {
                         dout.shape(1), dout.shape(2), 1, 1, 1, 1, 0, 0};
   require_shape4(dout, "dout", p.N, p.OH, p.OW, p.C);
   require_shape4(argmax, "argmax", p.N, p.OH, p.OW, p.C);
+  require_plane_fits(p);
   require_disjoint(dinp, dout, "maxpool_backward");
   require_disjoint(dinp, argmax, "maxpool_backward");
   int64_t bad;

@@ -129,7 +129,7 @@ void rnn_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel
   float* pcache = out_opt(cache, "cache", {d.N, d.T, d.CW});
   for (py::array* o : {&hs, &cs, &cache}) {
     if (!*o) continue;
-    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0, &rmask})
+    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0, &mask, &rmask})
       if (*i) require_disjoint(*o, *i, "rnn_forward");
   }
   require_disjoint(hs, cache, "rnn_forward");
@@ -175,7 +175,7 @@ void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array in
   float* pdc0 = out_opt(dc0, "dc0", {d.N, d.U});
   const py::array* outs[] = {&dkernel, &drkernel, &dbias, &dinp, &dh0, &dc0};
   const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0, &c0, &hs, &cs, &cache,
-                            &rmask};
+                            &mask, &rmask};
   for (const py::array* o : outs) {
     if (!*o) continue;
     for (const py::array* i : ins)

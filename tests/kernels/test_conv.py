@@ -372,3 +372,36 @@ def test_bindings_refuse_inconsistent_buffers(rng):
     y = np.empty((2, 9, 9, 2), np.float32)
     _core.conv2d_forward(x, k, None, y, None, 1, 1, 1, 1, 3, 3, 1, 0, 0.0)
     assert np.isfinite(y).all()
+
+
+# ---- _core called directly with hostile geometry (found by fuzzing the bindings) ----------
+def _z(*shape):
+    return np.zeros(shape, np.float32)
+
+
+@pytest.mark.parametrize("sw", [2**62, 2**63 - 1])
+def test_core_conv_transpose_backward_rejects_overflowing_stride(sw):
+    # ow·SW overflowed int64 and wrapped into a "valid" run start: im2col read far outside inp.
+    with pytest.raises(ValueError, match="conv2d_transpose: .*too large"):
+        _core.conv2d_transpose_backward(_z(1, 4, 4, 2), _z(1, 2, 2, 3), _z(3, 3, 2, 3), None, None,
+                                        _z(3, 3, 2, 3), None, None, 1, sw, 1, 1, 0, 0, 1, 0, 0.0)
+
+
+@pytest.mark.parametrize("fn", ["conv2d_forward", "depthwise_conv2d_forward"])
+@pytest.mark.parametrize("geo", [(2**62, 1, 1, 1, 0, 0), (1, 1, 2**62, 1, 0, 0), (1, 1, 1, 1, 2**63 - 1, 0)])
+def test_core_conv_forward_rejects_overflowing_geometry(fn, geo):
+    with pytest.raises(ValueError, match="too large"):
+        getattr(_core, fn)(_z(1, 4, 4, 2), _z(3, 3, 2, 2), None, _z(1, 2, 2, 2 if fn[0] == "c" else 4),
+                           None, *geo, 1, 0, 0.0)
+
+
+@pytest.mark.parametrize("fn", ["im2col", "col2im"])
+@pytest.mark.parametrize("kh, kw, oh, ow, col_shape", [
+    (3, 3, 2**32, 2**32, (0, 9)),   # N·OH·OW wrapped to 0 rows: the col check passed
+    (2**32, 2**32, 4, 4, (16, 0)),  # KH·KW·C wrapped to 0 columns
+])
+def test_core_im2col_rejects_sizes_overflowing_int64(fn, kh, kw, oh, ow, col_shape):
+    img, col = _z(1, 4, 4, 1), _z(*col_shape)
+    args = (img, col) if fn == "im2col" else (col, img)
+    with pytest.raises(ValueError, match=f"{fn}: .*overflows int64"):
+        getattr(_core, fn)(*args, kh, kw, 1, 1, 1, 1, 0, 0, oh, ow)

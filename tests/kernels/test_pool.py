@@ -148,3 +148,17 @@ def test_out_buffers_and_errors(rng):
     bad[0, 0, 0, 0] = 99  # a corrupt index must never be written through
     with pytest.raises(ValueError, match="outside the input image"):
         ops.max_pool2d_backward(np.ones(a.shape, np.float32), bad, x.shape)
+
+
+# ---- _core called directly with hostile geometry (found by fuzzing the bindings) ----------
+@pytest.mark.parametrize("geo", [(2**62, 2**62, 1, 1, 0, 0), (2, 2, 2**62, 1, 0, 0),
+                                 (2, 2, 1, 2**63 - 1, 0, 0), (2, 2, 1, 1, 2**63 - 1, 0)])
+def test_core_pool_rejects_geometry_overflowing_int64(geo):
+    from baeum import _core
+    x, y = np.ones((1, 3, 3, 2), np.float32), np.zeros((1, 5, 5, 2), np.float32)
+    with pytest.raises(ValueError, match="pool: .*too large"):
+        _core.avgpool_forward(x, y, *geo)
+    with pytest.raises(ValueError, match="pool: .*too large"):
+        _core.avgpool_backward(y, x.copy(), *geo)
+    with pytest.raises(ValueError, match="pool: .*too large"):
+        _core.maxpool_forward(x, y, np.zeros(y.shape, np.int32), *geo)

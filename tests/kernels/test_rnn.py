@@ -310,3 +310,25 @@ def test_per_gate_empty_batch(cell, rng):
     assert fwd[0].shape == (0, 3, 4)
     g = _backward(ops, cell, p, fwd, np.zeros((0, 3, 4), np.float32), None, np.float32, **opts)
     assert not g["dkernel"].any() and not g["drecurrent_kernel"].any() and g["dinp"].shape == (0, 3, 2)
+
+
+# ---- _core called directly (found by fuzzing the bindings) --------------------------------
+@pytest.mark.parametrize("backward", [False, True])
+def test_core_rnn_rejects_mask_overlapping_an_output(backward):
+    # The mask was not in the overlap checks: a mask viewing an output buffer would be
+    # overwritten while the kernel still reads it.
+    from baeum import _core
+    n, t, f, u = 2, 3, 2, 2
+    z = lambda *s: np.zeros(s, np.float32)
+    x, k, r = z(n, t, f), z(f, u), z(u, u)
+    hs, cache = z(n, t, u), z(n, t, u)
+    if not backward:
+        mask = hs.reshape(-1).view(np.uint8)[:n * t].reshape(n, t)
+        with pytest.raises(ValueError, match="rnn_forward: out overlaps"):
+            _core.rnn_forward(0, x, k, r, None, None, None, mask, None, hs, None, cache, 2, 2, False)
+    else:
+        dk = z(f, u)
+        mask = dk.reshape(-1).view(np.uint8)[:n * t].reshape(n, t)
+        with pytest.raises(ValueError, match="rnn_backward: out overlaps"):
+            _core.rnn_backward(0, z(n, t, u), None, x, k, r, None, None, mask, None, hs, None, cache,
+                               dk, z(u, u), None, None, None, None, 2, 2, False)

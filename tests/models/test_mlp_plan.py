@@ -146,3 +146,25 @@ def test_binding_checks_everything():
         sparse.step(np.ones((2, 4), np.float32), np.array([0, 1.5], np.float32), [])
     with pytest.raises(TypeError):
         plan.step(np.ones((2, 4), np.float64), np.eye(3, dtype=np.float32)[:2], [])
+
+
+def test_core_mlp_plan_rejects_overlapping_gradient_views():
+    # Found by fuzzing _core.MlpPlan: two layers given the same dW slice were accepted and
+    # would sum each other's gradients.
+    f32 = np.float32
+    grads = np.zeros(4 * 4 + 4, f32)
+    dw, db = grads[:16].reshape(4, 4), grads[16:]
+    w, b = np.ones((4, 4), f32), np.zeros(4, f32)
+    layers = [("dense", w, b, dw, db, 1, 0.0, False), ("dense", w, b, dw, db, 0, 0.0, True)]
+    with pytest.raises(ValueError, match="MlpPlan: gradient views 0 and 2 .* overlap"):
+        _core.MlpPlan(layers, 1, 0.0, grads)
+
+
+def test_core_mlp_plan_step_rejects_grads_made_read_only():
+    f32 = np.float32
+    grads = np.zeros(4 * 3 + 3, f32)
+    layers = [("dense", np.ones((4, 3), f32), np.zeros(3, f32), grads[:12].reshape(4, 3), grads[12:], 0, 0.0, True)]
+    plan = _core.MlpPlan(layers, 1, 0.0, grads)
+    grads.flags.writeable = False
+    with pytest.raises(ValueError, match="grads became read-only"):
+        plan.step(np.ones((2, 4), f32), np.eye(2, 3, dtype=f32), [])
