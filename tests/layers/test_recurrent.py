@@ -372,6 +372,11 @@ def test_rnn_layers_in_a_functional_model_with_states():
     assert h.shape == (None, None, 8) and o.shape == hs.shape == cs.shape == (None, 4)
     m = Model(x, Dense(1)(o))
     assert m.count_params() == 3 * (1 * 8 + 8 * 8 + 2 * 8) + 4 * (8 * 4 + 4 * 4 + 4) + 5
+    lines = []
+    m.summary(print_fn=lines.append)
+    rows = [r.split("│") for r in "\n".join(lines).splitlines() if r.startswith("│")]
+    shapes = "".join(r[2].strip() for r in rows).replace(" ", "")  # the Output Shape column, unwrapped
+    assert "[(None,4),(None,4),(None,4)]" in shapes  # several outputs: Keras's list
     m.compile("adam", "mse")
     X = np.random.default_rng(0).random((16, 5, 1)).astype(np.float32)
     before = m.evaluate(X, X[:, -1], verbose=0)

@@ -97,8 +97,8 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
         else:
             params = f"{layer.count_params():,}"
         shape = layer.output_shape
-        if isinstance(shape, list):
-            shape_text = ", ".join(_shape(s) for s in shape)
+        if shape and isinstance(shape[0], (list, tuple)):  # several outputs: Keras prints a list
+            shape_text = "[" + ", ".join(_shape(s) for s in shape) + "]"
         else:
             shape_text = _shape(shape) if layer.built else "?"
         row = [name, shape_text, params]
