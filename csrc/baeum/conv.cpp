@@ -43,6 +43,22 @@
 namespace baeum {
 namespace {
 
+// Per-thread partial gradients (P blocks of psize floats) summed into block 0 in the fixed
+// order p = 1..P−1, so the result is bit-identical for any thread count.
+void sum_partials(float* parts, int64_t P, int64_t psize) {
+  for (int64_t p = 1; p < P; ++p) {
+    const float* q = parts + p * psize;
+#pragma omp simd
+    for (int64_t i = 0; i < psize; ++i) parts[i] += q[i];
+  }
+}
+
+// dst[0, n) += src[0, n).
+void add_into(float* dst, const float* src, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
 constexpr int64_t kColFloats = 65536;          // 256 KiB: a block's col stays in L2
 constexpr int64_t kMinFmas = int64_t(1) << 17;  // below this per thread, one thread is faster
 constexpr int64_t kParts = 8;                   // partial sums of the weight gradient
@@ -464,20 +480,13 @@ void conv_backward_weights_t(float* dweight, float* dbias, const float* dz, cons
       }
     }
   }
-  for (int64_t p = 1; p < P; ++p) {
-    const float* q = parts + p * psize;
-#pragma omp simd
-    for (int64_t i = 0; i < psize; ++i) parts[i] += q[i];
-  }
+  sum_partials(parts, P, psize);
   for (int64_t g = 0; g < s.G; ++g)
     for (int64_t o = 0; o < ocg; ++o) {
       const float* t = parts + (g * ocg + o) * kg;
       for (int64_t k = 0; k < kg; ++k) dweight[k * s.OC + g * ocg + o] += t[k];
     }
-  if (dbias) {
-#pragma omp simd
-    for (int64_t j = 0; j < s.OC; ++j) dbias[j] += parts[wsize + j];
-  }
+  if (dbias) add_into(dbias, parts + wsize, s.OC);
 }
 
 // dweight (Kg, OC) += col(inp)ᵀ·dz; dbias (OC) += Σ_r dz[r] (if dbias).
@@ -532,17 +541,9 @@ void conv_backward_weights(float* dweight, float* dbias, const float* dz, const 
   }
   if (!parts) return;
   // Sum the partials in order p = 0..P-1 (fixed: bit-identical for any thread count).
-  for (int64_t p = 1; p < P; ++p) {
-    const float* q = parts + p * psize;
-#pragma omp simd
-    for (int64_t i = 0; i < psize; ++i) parts[i] += q[i];
-  }
-#pragma omp simd
-  for (int64_t i = 0; i < wsize; ++i) dweight[i] += parts[i];
-  if (dbias) {
-#pragma omp simd
-    for (int64_t j = 0; j < s.OC; ++j) dbias[j] += parts[wsize + j];
-  }
+  sum_partials(parts, P, psize);
+  add_into(dweight, parts, wsize);
+  if (dbias) add_into(dbias, parts + wsize, s.OC);
 }
 
 // dz = dout·f'(z) in a reused thread_local buffer (dout itself when f is linear).
@@ -737,17 +738,9 @@ void conv_backward_direct(float* dinp, float* dweight, float* dbias, const float
       }
     }
   }
-  for (int64_t p = 1; p < P; ++p) {
-    const float* src = parts + p * psize;
-#pragma omp simd
-    for (int64_t i = 0; i < psize; ++i) parts[i] += src[i];
-  }
-#pragma omp simd
-  for (int64_t i = 0; i < wsize; ++i) dweight[i] += parts[i];
-  if (dbias) {
-#pragma omp simd
-    for (int64_t j = 0; j < s.OC; ++j) dbias[j] += parts[wsize + j];
-  }
+  sum_partials(parts, P, psize);
+  add_into(dweight, parts, wsize);
+  if (dbias) add_into(dbias, parts + wsize, s.OC);
 #endif
 }
 
@@ -1005,17 +998,9 @@ void depthwise_conv2d_backward(float* dinp, float* dweight, float* dbias, const 
       }
     }
   }
-  for (int64_t p = 1; p < P; ++p) {
-    const float* q = parts + p * psize;
-#pragma omp simd
-    for (int64_t i = 0; i < psize; ++i) parts[i] += q[i];
-  }
-#pragma omp simd
-  for (int64_t i = 0; i < wsize; ++i) dweight[i] += parts[i];
-  if (dbias) {
-#pragma omp simd
-    for (int64_t j = 0; j < OC; ++j) dbias[j] += parts[wsize + j];
-  }
+  sum_partials(parts, P, psize);
+  add_into(dweight, parts, wsize);
+  if (dbias) add_into(dbias, parts + wsize, OC);
 }
 
 }  // namespace baeum
