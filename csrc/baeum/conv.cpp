@@ -39,6 +39,7 @@
 #include "baeum/gemm.h"
 #include "baeum/gemm_kernels.h"
 #include "baeum/parallel.h"
+#include "baeum/prefetch.h"
 
 namespace baeum {
 namespace {
@@ -579,33 +580,6 @@ bool direct_width(int64_t c, int64_t weight_floats) {
   return c > 0 && c % 8 == 0 && c <= 128 && weight_floats <= 65536;
 }
 
-struct DirectPlan {
-  int64_t Hp = 0, Wp = 0, ld = 0;
-  bool padded = false;
-  std::vector<int64_t> pixoff, tapoff, celloff;
-  DirectConv d{};
-};
-
-void make_plan(DirectPlan& q, const ConvShape& s) {
-  q.Hp = (s.OH - 1) * s.SH + (s.KH - 1) * s.DH + 1;
-  q.Wp = (s.OW - 1) * s.SW + (s.KW - 1) * s.DW + 1;
-  q.padded = !(s.PT == 0 && s.PL == 0 && q.Hp <= s.H && q.Wp <= s.W);
-  q.ld = (q.padded ? q.Wp : s.W) * s.C;
-  q.pixoff.resize(static_cast<size_t>(s.OH * s.OW));
-  for (int64_t oh = 0; oh < s.OH; ++oh)
-    for (int64_t ow = 0; ow < s.OW; ++ow) q.pixoff[oh * s.OW + ow] = oh * s.SH * q.ld + ow * s.SW * s.C;
-  q.tapoff.resize(static_cast<size_t>(s.KH * s.KW * s.C));
-  q.celloff.resize(static_cast<size_t>(s.KH * s.KW));
-  for (int64_t kh = 0; kh < s.KH; ++kh)
-    for (int64_t kw = 0; kw < s.KW; ++kw) {
-      const int64_t cell = kh * s.DH * q.ld + kw * s.DW * s.C;
-      q.celloff[kh * s.KW + kw] = cell;
-      for (int64_t c = 0; c < s.C; ++c) q.tapoff[(kh * s.KW + kw) * s.C + c] = cell + c;
-    }
-  q.d.C = s.C, q.d.OC = s.OC, q.d.Kg = s.KH * s.KW * s.C, q.d.OHW = s.OH * s.OW, q.d.KT = s.KH * s.KW;
-  q.d.pixoff = q.pixoff.data(), q.d.tapoff = q.tapoff.data(), q.d.celloff = q.celloff.data();
-}
-
 // Short copies and fills inline. Why: the rows here are 1..a few hundred floats (28 for the
 // 28×28×1 first layer), and a memcpy/memset call per row cost more than the copy itself.
 inline void copy_floats(float* dst, const float* src, int64_t n) {
@@ -624,127 +598,204 @@ inline void zero_floats(float* dst, int64_t n) {
   for (; i < n; ++i) dst[i] = 0.0f;
 }
 
-// xp (Hp, Wp, C) = image n of inp with zeros outside it (padding before PT, PL).
-void pad_image(float* xp, const float* img, const ConvShape& s, const DirectPlan& q) {
-  const int64_t C = s.C, j0 = std::min(q.Wp, s.PL), j1 = std::min(q.Wp, s.PL + s.W);
-  for (int64_t i = 0; i < q.Hp; ++i) {
-    float* row = xp + i * q.Wp * C;
-    const int64_t ih = i - s.PT;
-    if (ih < 0 || ih >= s.H) {
-      zero_floats(row, q.Wp * C);
-      continue;
-    }
-    zero_floats(row, j0 * C);
-    if (j1 > j0) copy_floats(row + j0 * C, img + ih * s.W * C, (j1 - j0) * C);
-    zero_floats(row + std::max(j0, j1) * C, (q.Wp - std::max(j0, j1)) * C);
-  }
-}
-
-// dimg (H, W, C) = the cells of the padded gradient dxp that lie inside the image.
-void unpad_image(float* dimg, const float* dxp, const ConvShape& s, const DirectPlan& q) {
-  const int64_t C = s.C;
-  for (int64_t ih = 0; ih < s.H; ++ih) {
-    float* row = dimg + ih * s.W * C;
-    const int64_t i = ih + s.PT;
-    const int64_t w1 = i < q.Hp ? std::max<int64_t>(0, std::min(s.W, q.Wp - s.PL)) : 0;
-    copy_floats(row, dxp + (i * q.Wp + s.PL) * C, w1 * C);
-    zero_floats(row + w1 * C, (s.W - w1) * C);
-  }
-}
-
 bool use_direct_forward(const ConvShape& s, Act act) {
-  return direct_isa() && s.G == 1 && direct_width(s.OC, s.KH * s.KW * s.C * s.OC) && (act == Act::linear || act == Act::relu) &&
-         !is_pointwise(s) && s.C > 0;
-}
-
-void conv_forward_direct(float* out, float* preact, const float* inp, const float* weight,
-                         const float* bias, const ConvShape& s, Act act) {
-#if defined(BAEUM_X86)
-  DirectPlan q;  // not thread_local: the team reads the caller's plan
-  make_plan(q, s);
-  const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C;
-  const int nt = team_for(s.N * ohw * q.d.Kg * s.OC, s.N);
-  (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t n = 0; n < s.N; ++n) {
-    static thread_local std::vector<float> xbuf;
-    const float* xp = inp + n * hwc;
-    if (q.padded) {
-      float* b = scratch(xbuf, q.Hp * q.Wp * s.C);
-      pad_image(b, xp, s, q);
-      xp = b;
-    }
-    direct_forward_avx2(q.d, xp, weight, bias, act == Act::relu, out + n * ohw * s.OC,
-                        preact ? preact + n * ohw * s.OC : nullptr);
-  }
-#endif
+  return DirectConvImage::supports_forward(s, act);
 }
 
 bool use_direct_backward(const ConvShape& s, bool need_dinp) {
+  return DirectConvImage::supports_backward(s, need_dinp);
+}
+
+// Images are the unit of work: disjoint outputs, so any thread count gives the same bits.
+// The next image is prefetched while this one computes.
+void conv_forward_direct(float* out, float* preact, const float* inp, const float* weight,
+                         const float* bias, const ConvShape& s, Act act) {
+  const DirectConvImage q(s);  // not thread_local: the team reads the caller's plan
+  const int64_t osize = q.out_floats(), isize = q.in_floats();
+  const int nt = team_for(s.N * osize * q.taps(), s.N);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t n = 0; n < s.N; ++n) {
+    if (n + 1 < s.N) prefetch_floats(inp + (n + 1) * isize, isize);
+    q.forward(out + n * osize, preact ? preact + n * osize : nullptr, inp + n * isize, weight, bias, act);
+  }
+}
+
+// The weight gradient sums images into P = DirectConvImage::parts(N) partials (partial p
+// holds images [p·N/P, (p+1)·N/P), a split fixed by N) added in order by reduce(), so any
+// thread count gives the same bits.
+void conv_backward_direct(float* dinp, float* dweight, float* dbias, const float* dout,
+                          const float* inp, const float* weight, const float* out,
+                          const float* preact, const ConvShape& s, Act act, float alpha) {
+  const DirectConvImage q(s);
+  const int64_t osize = q.out_floats(), isize = q.in_floats(), psize = q.partial_floats();
+  const int64_t P = DirectConvImage::parts(s.N);
+  thread_local std::vector<float> parts_buf, wt_buf;
+  float* parts = scratch(parts_buf, P * psize);
+  float* wt = nullptr;
+  if (dinp) {
+    wt = scratch(wt_buf, q.weight_floats());
+    q.transpose_weight(wt, weight);
+  }
+  const int nt = team_for(2 * s.N * osize * q.taps(), P);
+  (void)nt;
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    float* part = parts + p * psize;
+    std::fill(part, part + psize, 0.0f);
+    for (int64_t n = p * s.N / P; n < (p + 1) * s.N / P; ++n) {
+      const int64_t o0 = n * osize;
+      if (n + 1 < s.N) {
+        prefetch_floats(inp + (n + 1) * isize, isize);
+        prefetch_floats(dout + o0 + osize, osize);
+        if (act != Act::linear) prefetch_floats(preact ? preact + o0 + osize : out + o0 + osize, osize);
+      }
+      q.backward(dinp ? dinp + n * isize : nullptr, part, dout + o0, inp + n * isize, out ? out + o0 : nullptr,
+                 preact ? preact + o0 : nullptr, wt, act, alpha);
+    }
+  }
+  q.reduce(dweight, dbias, parts, P);
+}
+
+}  // namespace
+
+// ---- DirectConvImage (conv.h) ----------------------------------------------------------------
+bool DirectConvImage::supports_forward(const ConvShape& s, Act act) {
+  return direct_isa() && s.G == 1 && direct_width(s.OC, s.KH * s.KW * s.C * s.OC) &&
+         (act == Act::linear || act == Act::relu) && !is_pointwise(s) && s.C > 0;
+}
+
+bool DirectConvImage::supports_backward(const ConvShape& s, bool need_dinp) {
   const int64_t wf = s.KH * s.KW * s.C * s.OC;
   return direct_isa() && s.G == 1 && direct_width(s.OC, wf) && !is_pointwise(s) && s.C > 0 &&
          (!need_dinp || direct_width(s.C, wf));
 }
 
-// The whole backward per image: dz = dout·f'(z) for the image (fused: one small buffer in
-// L1 instead of a pass over the whole batch), Σ dz, the weight gradient and the data
-// gradient, while the image's x, dz and dx are in cache.
-void conv_backward_direct(float* dinp, float* dweight, float* dbias, const float* dout,
-                          const float* inp, const float* weight, const float* out,
-                          const float* preact, const ConvShape& s, Act act, float alpha) {
-#if defined(BAEUM_X86)
-  DirectPlan q;  // not thread_local: the team reads the caller's plan
-  make_plan(q, s);
-  const int64_t ohw = s.OH * s.OW, hwc = s.H * s.W * s.C, kg = q.d.Kg;
-  const int64_t P = std::min(s.N, kParts), wsize = kg * s.OC, psize = wsize + s.OC;
-  thread_local std::vector<float> parts_buf, wt_buf;
-  float* parts = scratch(parts_buf, P * psize);
-  float* wt = nullptr;
-  if (dinp) {  // wt[t, o, c] = W[t, c, o]: per tap, rows of C input channels
-    wt = scratch(wt_buf, kg * s.OC);
-    for (int64_t t = 0; t < q.d.KT; ++t)
-      for (int64_t c = 0; c < s.C; ++c)
-        for (int64_t o = 0; o < s.OC; ++o) wt[(t * s.OC + o) * s.C + c] = weight[(t * s.C + c) * s.OC + o];
-  }
-  const int nt = team_for(2 * s.N * ohw * kg * s.OC, P);
-  (void)nt;
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (int64_t p = 0; p < P; ++p) {
-    static thread_local std::vector<float> xbuf, dzbuf, dxbuf;
-    float* part = parts + p * psize;
-    float* pb = part + wsize;
-    std::fill(part, part + psize, 0.0f);
-    for (int64_t n = p * s.N / P; n < (p + 1) * s.N / P; ++n) {
-      const int64_t o0 = n * ohw * s.OC;
-      const float* dz = dout + o0;
-      if (act != Act::linear) {
-        float* b = scratch(dzbuf, ohw * s.OC);
-        activation_backward(b, dout + o0, preact ? preact + o0 : nullptr, out ? out + o0 : nullptr, ohw, s.OC,
-                            act, alpha);
-        dz = b;
-      }
-      const float* xp = inp + n * hwc;
-      if (q.padded) {
-        float* b = scratch(xbuf, q.Hp * q.Wp * s.C);
-        pad_image(b, xp, s, q);
-        xp = b;
-      }
-      direct_weights_avx2(q.d, xp, dz, part, pb);
-      if (dinp) {
-        float* dx = q.padded ? scratch(dxbuf, q.Hp * q.Wp * s.C) : dinp + n * hwc;
-        zero_floats(dx, q.padded ? q.Hp * q.Wp * s.C : hwc);
-        direct_data_avx2(q.d, dz, wt, dx);
-        if (q.padded) unpad_image(dinp + n * hwc, dx, s, q);
-      }
+int64_t DirectConvImage::parts(int64_t N) { return std::min(N, kParts); }
+
+// Offsets (conv_direct.h) into the image as the kernels read it: zero-padded to
+// (Hp, Wp, C) when the convolution reaches outside the image, else the image itself.
+DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
+  Hp_ = (s.OH - 1) * s.SH + (s.KH - 1) * s.DH + 1;
+  Wp_ = (s.OW - 1) * s.SW + (s.KW - 1) * s.DW + 1;
+  padded_ = !(s.PT == 0 && s.PL == 0 && Hp_ <= s.H && Wp_ <= s.W);
+  const int64_t ld = (padded_ ? Wp_ : s.W) * s.C;
+  pixoff_.resize(static_cast<size_t>(s.OH * s.OW));
+  for (int64_t oh = 0; oh < s.OH; ++oh)
+    for (int64_t ow = 0; ow < s.OW; ++ow) pixoff_[oh * s.OW + ow] = oh * s.SH * ld + ow * s.SW * s.C;
+  tapoff_.resize(static_cast<size_t>(s.KH * s.KW * s.C));
+  celloff_.resize(static_cast<size_t>(s.KH * s.KW));
+  for (int64_t kh = 0; kh < s.KH; ++kh)
+    for (int64_t kw = 0; kw < s.KW; ++kw) {
+      const int64_t cell = kh * s.DH * ld + kw * s.DW * s.C;
+      celloff_[kh * s.KW + kw] = cell;
+      for (int64_t c = 0; c < s.C; ++c) tapoff_[(kh * s.KW + kw) * s.C + c] = cell + c;
     }
+  d_ = std::make_unique<DirectConv>();
+  d_->C = s.C, d_->OC = s.OC, d_->Kg = s.KH * s.KW * s.C, d_->OHW = s.OH * s.OW, d_->KT = s.KH * s.KW;
+  d_->pixoff = pixoff_.data(), d_->tapoff = tapoff_.data(), d_->celloff = celloff_.data();
+}
+
+DirectConvImage::~DirectConvImage() = default;
+
+// xp (Hp, Wp, C) = the image with zeros outside it (padding before PT, PL).
+void DirectConvImage::pad(float* xp, const float* img) const {
+  const ConvShape& s = s_;
+  const int64_t C = s.C, j0 = std::min(Wp_, s.PL), j1 = std::min(Wp_, s.PL + s.W);
+  for (int64_t i = 0; i < Hp_; ++i) {
+    float* row = xp + i * Wp_ * C;
+    const int64_t ih = i - s.PT;
+    if (ih < 0 || ih >= s.H) {
+      zero_floats(row, Wp_ * C);
+      continue;
+    }
+    zero_floats(row, j0 * C);
+    if (j1 > j0) copy_floats(row + j0 * C, img + ih * s.W * C, (j1 - j0) * C);
+    zero_floats(row + std::max(j0, j1) * C, (Wp_ - std::max(j0, j1)) * C);
   }
-  sum_partials(parts, P, psize);
-  add_into(dweight, parts, wsize);
-  if (dbias) add_into(dbias, parts + wsize, s.OC);
+}
+
+// dimg (H, W, C) = the cells of the padded gradient dxp that lie inside the image.
+void DirectConvImage::unpad(float* dimg, const float* dxp) const {
+  const ConvShape& s = s_;
+  const int64_t C = s.C;
+  for (int64_t ih = 0; ih < s.H; ++ih) {
+    float* row = dimg + ih * s.W * C;
+    const int64_t i = ih + s.PT;
+    const int64_t w1 = i < Hp_ ? std::max<int64_t>(0, std::min(s.W, Wp_ - s.PL)) : 0;
+    copy_floats(row, dxp + (i * Wp_ + s.PL) * C, w1 * C);
+    zero_floats(row + w1 * C, (s.W - w1) * C);
+  }
+}
+
+// Each image is zero-padded once into a small per-thread buffer (an L1/L2-sized copy), so
+// the kernels have no bounds checks.
+void DirectConvImage::forward(float* out, float* preact, const float* img, const float* weight,
+                              const float* bias, Act act) const {
+#if defined(BAEUM_X86)
+  static thread_local std::vector<float> xbuf;
+  const float* xp = img;
+  if (padded_) {
+    float* b = scratch(xbuf, Hp_ * Wp_ * s_.C);
+    pad(b, img);
+    xp = b;
+  }
+  direct_forward_avx2(*d_, xp, weight, bias, act == Act::relu, out, preact);
+#else
+  (void)out, (void)preact, (void)img, (void)weight, (void)bias, (void)act;
 #endif
 }
 
-}  // namespace
+// wt[t, o, c] = W[t, c, o]: per tap, rows of C input channels (the data kernel's layout).
+void DirectConvImage::transpose_weight(float* wt, const float* weight) const {
+  const ConvShape& s = s_;
+  for (int64_t t = 0; t < s.KH * s.KW; ++t)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t o = 0; o < s.OC; ++o) wt[(t * s.OC + o) * s.C + c] = weight[(t * s.C + c) * s.OC + o];
+}
+
+// The whole backward of one image: dz = dout·f'(z) for the image (fused: one small buffer in
+// L1 instead of a pass over the whole batch), Σ dz, the weight gradient and the data
+// gradient, while the image's x, dz and dx are in cache.
+void DirectConvImage::backward(float* dimg, float* part, const float* dout, const float* img,
+                               const float* out, const float* preact, const float* wt, Act act,
+                               float alpha) const {
+#if defined(BAEUM_X86)
+  static thread_local std::vector<float> xbuf, dzbuf, dxbuf;
+  const ConvShape& s = s_;
+  const int64_t ohw = s.OH * s.OW;
+  const float* dz = dout;
+  if (act != Act::linear) {
+    float* b = scratch(dzbuf, ohw * s.OC);
+    activation_backward(b, dout, preact, out, ohw, s.OC, act, alpha);
+    dz = b;
+  }
+  const float* xp = img;
+  if (padded_) {
+    float* b = scratch(xbuf, Hp_ * Wp_ * s.C);
+    pad(b, img);
+    xp = b;
+  }
+  direct_weights_avx2(*d_, xp, dz, part, part + weight_floats());
+  if (dimg) {
+    const int64_t hwc = s.H * s.W * s.C;
+    float* dx = padded_ ? scratch(dxbuf, Hp_ * Wp_ * s.C) : dimg;
+    zero_floats(dx, padded_ ? Hp_ * Wp_ * s.C : hwc);
+    direct_data_avx2(*d_, dz, wt, dx);
+    if (padded_) unpad(dimg, dx);
+  }
+#else
+  (void)dimg, (void)part, (void)dout, (void)img, (void)out, (void)preact, (void)wt, (void)act, (void)alpha;
+#endif
+}
+
+void DirectConvImage::reduce(float* dweight, float* dbias, float* parts, int64_t P) const {
+  const int64_t wsize = weight_floats();
+  sum_partials(parts, P, partial_floats());
+  add_into(dweight, parts, wsize);
+  if (dbias) add_into(dbias, parts + wsize, s_.OC);
+}
+
 
 void im2col(float* col, const float* inp, const ConvShape& s) {
   const int64_t R = s.N * s.OH * s.OW, kg = s.KH * s.KW * s.C;

@@ -14,6 +14,8 @@
 // Results are bit-identical for any thread count (partitions depend only on the shapes).
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "baeum/elementwise.h"
 
@@ -61,5 +63,52 @@ void depthwise_conv2d_forward(float* out, float* preact, const float* inp, const
 void depthwise_conv2d_backward(float* dinp, float* dweight, float* dbias, const float* dout,
                                const float* inp, const float* weight, const float* out,
                                const float* preact, const ConvShape& s, Act act, float alpha);
+
+// ---- the direct kernels one image at a time -----------------------------------------------
+// conv2d_forward/backward run narrow convolutions (G = 1, OC a multiple of 8, small weights,
+// linear/relu; see supports_*) on the direct AVX2 kernels (conv_direct.h), one image at a
+// time. This class is that per-image path, so the fused training step (mlp.h) can run two
+// convolutions back to back on one image while it is in cache and still give the layer
+// path's bits: both call these functions, and both split the weight gradient into
+// parts(N) partials holding images [p·N/P, (p+1)·N/P), summed in order by reduce().
+struct DirectConv;
+class DirectConvImage {
+ public:
+  static bool supports_forward(const ConvShape& s, Act act);
+  static bool supports_backward(const ConvShape& s, bool need_dinp);
+  static int64_t parts(int64_t N);  // P: number of weight-gradient partials for N images
+
+  explicit DirectConvImage(const ConvShape& s);  // s.N is not used
+  ~DirectConvImage();
+  DirectConvImage(const DirectConvImage&) = delete;
+  DirectConvImage& operator=(const DirectConvImage&) = delete;
+
+  int64_t in_floats() const { return s_.H * s_.W * s_.C; }       // one input image
+  int64_t out_floats() const { return s_.OH * s_.OW * s_.OC; }   // one output image
+  int64_t taps() const { return s_.KH * s_.KW * s_.C; }          // Kg
+  int64_t weight_floats() const { return taps() * s_.OC; }
+  int64_t partial_floats() const { return weight_floats() + s_.OC; }  // dW then db
+
+  // out (OH,OW,OC) = f(conv(img) + bias) for one image; preact (or null) receives z.
+  void forward(float* out, float* preact, const float* img, const float* weight, const float* bias,
+               Act act) const;
+  // wt (KH·KW, OC, C): the weight as the data-gradient kernel reads it (once per step).
+  void transpose_weight(float* wt, const float* weight) const;
+  // One image: dz = dout·f'(z); part[0, Kg·OC) += imgᵀ·dz, part[Kg·OC, +OC) += Σ dz;
+  // dimg (H,W,C) = data gradient (skipped when null; wt from transpose_weight).
+  void backward(float* dimg, float* part, const float* dout, const float* img, const float* out,
+                const float* preact, const float* wt, Act act, float alpha) const;
+  // dweight += Σ_p parts[p] (p = 0..P−1 in order), dbias likewise (dbias may be null).
+  void reduce(float* dweight, float* dbias, float* parts, int64_t P) const;
+
+ private:
+  void pad(float* xp, const float* img) const;
+  void unpad(float* dimg, const float* dxp) const;
+  ConvShape s_;
+  int64_t Hp_ = 0, Wp_ = 0;
+  bool padded_ = false;
+  std::vector<int64_t> pixoff_, tapoff_, celloff_;
+  std::unique_ptr<DirectConv> d_;
+};
 
 }  // namespace baeum

@@ -1,5 +1,6 @@
 // mlp.h — one training step's forward, loss and backward of a stack of Dense and Dropout
-// layers ending in a fused sigmoid/softmax cross-entropy, in ONE call.
+// layers ending in a fused sigmoid/softmax cross-entropy, in ONE call; optionally behind a
+// prefix of narrow convolutions (Conv2D → … → Conv2D → Flatten, the course's deck-003 CNN).
 //
 // Why: at the course's batch size (10 rows), each layer's kernels take a few µs and the
 // Python around them (one call per layer and per direction, buffers, the tape) as long
@@ -14,12 +15,24 @@
 //   loss      loss_i  = CE(z_L,i, y_i)   dz_L = (1/N) ∂loss_i/∂z_L  (sum_over_batch_size)
 //   backward  Dense:   dW_l += h_lᵀ·dz_l, db_l += Σ dz_l, dh_l = dz_l·W_lᵀ, dz_{l−1} = dh ⊙ f'
 //             Dropout: dh_l = dh_{l+1} ⊙ mask_l
-// Shapes: x (N, D_0); target (N, U_L) one-hot/binary or labels (N) for sparse; loss (N);
+//
+// Convolution prefix (layers 0..nc−1, each on the direct kernels: conv.h DirectConvImage).
+// Why fused: with the layer path each convolution streams the whole batch's activations
+// through memory (3.2 MB for the deck's 14×14×16 layer, more than L2) once per pass; here
+// the forward runs all convolutions on one image before the next, and the backward takes
+// one image down through all of them, so an image's activations and gradients stay in
+// L1/L2 and the batch-sized input gradients of the convolutions are never formed. Partials
+// of the weight gradients hold the same images as the layer path's (DirectConvImage::parts),
+// so the bits are the same. The last convolution's (OH,OW,OC) output row is the Flatten.
+// Shapes: x (N, D_0) (images: (N, H, W, C) read as rows of D_0 = H·W·C); target (N, U_L) one-hot/binary or labels (N) for sparse; loss (N);
 // pred (N, U_L) = f_L(z_L) (probabilities, as the layer path's output).
 #pragma once
 #include <cstdint>
 #include <vector>
 
+#include <memory>
+
+#include "baeum/conv.h"
 #include "baeum/elementwise.h"
 
 namespace baeum {
@@ -39,6 +52,8 @@ struct MlpLayer {
   float* dbias = nullptr;             // (U_l) or null, accumulated
   // Dropout
   double rate = 0.0;
+  // Convolution (Dense fields above hold its weight (KH,KW,C,OC), bias, act relu/linear)
+  std::shared_ptr<const DirectConvImage> conv;
 };
 
 class MlpPlan {
@@ -62,7 +77,12 @@ class MlpPlan {
   // the largest N seen so far (grown, never shrunk: no allocation in the steady state).
   std::vector<std::vector<float>> out_, pre_, mask_;
   std::vector<float> dlogits_, dloss_, grad_a_, grad_b_;
+  std::vector<std::vector<float>> parts_, wt_;  // per convolution: gradient partials, wᵀ
   int64_t capacity_ = 0;
+  size_t nconv_ = 0;  // leading convolution layers
+  void conv_forward(const float* x, int64_t N);
+  void conv_backward(const float* x, const float* dout, int64_t N);
+  void prefetch_image(const float* x, const float* dout, int64_t n) const;
   void reserve(int64_t N);
 };
 

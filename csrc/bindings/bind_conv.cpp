@@ -7,10 +7,52 @@
 
 #include "baeum/conv.h"
 #include "bindings/common.h"
+#include "bindings/conv_geometry.h"
 
 using namespace baeum_bind;
 using baeum::Act;
 using baeum::ConvShape;
+
+namespace baeum_bind {
+// a·b and a + b for a, b >= 0, or a clear error when the result does not fit in int64.
+static int64_t mul_ck(int64_t a, int64_t b, const char* op) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    throw py::value_error(std::string(op) + ": sizes/strides/dilations/padding are too large (" +
+                          std::to_string(a) + " * " + std::to_string(b) + " overflows int64)");
+  return r;
+}
+static int64_t add_ck(int64_t a, int64_t b, const char* op) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    throw py::value_error(std::string(op) + ": sizes/strides/dilations/padding are too large (" +
+                          std::to_string(a) + " + " + std::to_string(b) + " overflows int64)");
+  return r;
+}
+
+// Every index the kernels form must be computable without int64 overflow: input rows
+// oh·SH − PT + kh·DH (and a run's end, + KW), the im2col matrix (N·OH·OW) × (KH·KW·C) and
+// its element count. why: an overflowed index can wrap into a "valid-looking" value and
+// pass the kernels' bounds checks (a run copy read 2^62 floats past the input before this).
+void require_geometry_fits(const ConvShape& s, const char* op) {
+  constexpr int64_t kMax = int64_t{1} << 60;
+  const auto span = [&](int64_t O, int64_t S, int64_t K, int64_t D, int64_t P, int64_t I) {
+    int64_t t = mul_ck(O > 0 ? O - 1 : 0, S, op);
+    t = add_ck(t, mul_ck(K > 0 ? K - 1 : 0, D, op), op);
+    t = add_ck(add_ck(add_ck(t, K, op), P, op), I, op);
+    if (t > kMax)
+      throw py::value_error(std::string(op) + ": (out-1)*stride + (kernel-1)*dilation + padding = " +
+                            std::to_string(t) + " is too large (limit 2^60)");
+  };
+  span(s.OH, s.SH, s.KH, s.DH, s.PT, s.H);
+  span(s.OW, s.SW, s.KW, s.DW, s.PL, s.W);
+  const int64_t rows = mul_ck(mul_ck(s.N, s.OH, op), s.OW, op);
+  const int64_t cols = mul_ck(mul_ck(s.KH, s.KW, op), add_ck(s.C, s.OC, op), op);
+  if (mul_ck(rows, cols, op) > kMax)
+    throw py::value_error(std::string(op) + ": the im2col matrix (N*OH*OW) x (KH*KW*C) = " +
+                          std::to_string(rows) + " x " + std::to_string(cols) + " is too large");
+}
+}  // namespace baeum_bind
 
 namespace {
 
@@ -49,45 +91,6 @@ void require_shape(const py::array& a, const char* name, std::initializer_list<i
 struct Geo {
   int64_t sh, sw, dh, dw, pt, pl, groups;
 };
-
-// a·b and a + b for a, b >= 0, or a clear error when the result does not fit in int64.
-int64_t mul_ck(int64_t a, int64_t b, const char* op) {
-  int64_t r;
-  if (__builtin_mul_overflow(a, b, &r))
-    throw py::value_error(std::string(op) + ": sizes/strides/dilations/padding are too large (" +
-                          std::to_string(a) + " * " + std::to_string(b) + " overflows int64)");
-  return r;
-}
-int64_t add_ck(int64_t a, int64_t b, const char* op) {
-  int64_t r;
-  if (__builtin_add_overflow(a, b, &r))
-    throw py::value_error(std::string(op) + ": sizes/strides/dilations/padding are too large (" +
-                          std::to_string(a) + " + " + std::to_string(b) + " overflows int64)");
-  return r;
-}
-
-// Every index the kernels form must be computable without int64 overflow: input rows
-// oh·SH − PT + kh·DH (and a run's end, + KW), the im2col matrix (N·OH·OW) × (KH·KW·C) and
-// its element count. why: an overflowed index can wrap into a "valid-looking" value and
-// pass the kernels' bounds checks (a run copy read 2^62 floats past the input before this).
-void require_geometry_fits(const ConvShape& s, const char* op) {
-  constexpr int64_t kMax = int64_t{1} << 60;
-  const auto span = [&](int64_t O, int64_t S, int64_t K, int64_t D, int64_t P, int64_t I) {
-    int64_t t = mul_ck(O > 0 ? O - 1 : 0, S, op);
-    t = add_ck(t, mul_ck(K > 0 ? K - 1 : 0, D, op), op);
-    t = add_ck(add_ck(add_ck(t, K, op), P, op), I, op);
-    if (t > kMax)
-      throw py::value_error(std::string(op) + ": (out-1)*stride + (kernel-1)*dilation + padding = " +
-                            std::to_string(t) + " is too large (limit 2^60)");
-  };
-  span(s.OH, s.SH, s.KH, s.DH, s.PT, s.H);
-  span(s.OW, s.SW, s.KW, s.DW, s.PL, s.W);
-  const int64_t rows = mul_ck(mul_ck(s.N, s.OH, op), s.OW, op);
-  const int64_t cols = mul_ck(mul_ck(s.KH, s.KW, op), add_ck(s.C, s.OC, op), op);
-  if (mul_ck(rows, cols, op) > kMax)
-    throw py::value_error(std::string(op) + ": the im2col matrix (N*OH*OW) x (KH*KW*C) = " +
-                          std::to_string(rows) + " x " + std::to_string(cols) + " is too large");
-}
 
 // The ConvShape of a layer with input `x`, weight `w`, output `y` (see conv.h for how the
 // transposed and depthwise layers map onto one convolution).
