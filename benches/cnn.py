@@ -59,14 +59,25 @@ def baeum_model(model):
 
 
 def baeum_epoch_times(model, x, y, epochs):
+    """Epoch times inside ONE fit call, as a notebook trains (the PyTorch loop below has no
+    per-fit set-up either): a callback reads the clocks at each epoch's begin and end."""
+    from baeum.callbacks import Callback
+
+    class Clock(Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0, self.c0 = time.perf_counter(), time.process_time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.times.append((time.perf_counter() - self.t0, time.process_time() - self.c0))
+
     m = baeum_model(model)
-    batch = MODELS[model]["batch"]
-    times = []
-    for _ in range(epochs):
-        t0, c0 = time.perf_counter(), time.process_time()
-        m.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-        times.append((time.perf_counter() - t0, time.process_time() - c0))
-    return times
+    clock = Clock()
+    m.fit(x, y, batch_size=MODELS[model]["batch"], epochs=epochs, verbose=0, callbacks=[clock])
+    return clock.times
 
 
 def torch_model(model, nn):
