@@ -25,31 +25,63 @@ namespace baeum {
 namespace {
 
 // ---- forward ---------------------------------------------------------------------------
+// Accumulators start at the bias (Why: saves P·V adds per tile; for a 3×3×1 layer a tile
+// does only 9 FMAs per accumulator, so the epilogue is a large share).
+template <int V, int P>
+__attribute__((always_inline)) inline void fwd_store(const DirectConv& d, __m256 (&acc)[P][V], bool relu, int64_t r, float* out, float* pre) {
+  const int64_t OC = d.OC;
+  if (pre) {
+    float* q = pre + r * OC;
+#pragma GCC unroll 14
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) _mm256_storeu_ps(q + p * OC + 8 * v, acc[p][v]);
+  }
+  if (relu) {
+    // max(0, z) returns z when z is NaN (second operand): the same as z < 0 ? 0 : z.
+    const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 14
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[p][v] = _mm256_max_ps(zero, acc[p][v]);
+  }
+  float* q = out + r * OC;
+#pragma GCC unroll 14
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) _mm256_storeu_ps(q + p * OC + 8 * v, acc[p][v]);
+}
+
+template <int V, int P>
+__attribute__((always_inline)) inline void fwd_init(__m256 (&acc)[P][V], const float* bias) {
+#pragma GCC unroll 14
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
+}
+
+// C ≥ 8: cells (kh, kw) outside, channels inside: the P pixel pointers stay in registers
+// and each broadcast is one instruction (base + c·4), 1 + V loads... per channel.
 template <int V, int P>
 void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const float* bias, bool relu,
               int64_t r, float* out, float* pre) {
   __m256 acc[P][V];
-#pragma GCC unroll 12
-  for (int p = 0; p < P; ++p)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[p][v] = _mm256_setzero_ps();
+  fwd_init<V, P>(acc, bias);
   const float* px[P];
-#pragma GCC unroll 12
+#pragma GCC unroll 14
   for (int p = 0; p < P; ++p) px[p] = xp + d.pixoff[r + p];
   const float* w = weight;
   const int64_t C = d.C;
-  // Cells (kh, kw) outside, channels inside: the P pixel pointers stay in registers and
-  // each broadcast is one instruction (base + c·4), no address arithmetic per tap.
   for (int64_t t = 0; t < d.KT; ++t) {
     const int64_t cell = d.celloff[t];
     const float* q[P];
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int p = 0; p < P; ++p) q[p] = px[p] + cell;
     for (int64_t c = 0; c < C; ++c, w += d.OC) {
       __m256 wv[V];
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
-#pragma GCC unroll 12
+#pragma GCC unroll 14
       for (int p = 0; p < P; ++p) {
         const __m256 xb = _mm256_broadcast_ss(q[p] + c);
 #pragma GCC unroll 4
@@ -57,20 +89,41 @@ void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const f
       }
     }
   }
-  const __m256 zero = _mm256_setzero_ps();
-#pragma GCC unroll 12
+  fwd_store<V, P>(d, acc, relu, r, out, pre);
+}
+
+// C < 8 (C = 1, 3: first layers): one loop over all Kg taps, the tap offset an index
+// register: each broadcast is base_p + tapoff[k]·4, so no per-cell pointer adds and no
+// 1..3-iteration inner loop remain (Why: with C = 1 those cost as much as the 9 taps' FMAs).
+template <int V, int P>
+void fwd_tile_flat(const DirectConv& d, const float* xp, const float* weight, const float* bias, bool relu,
+                   int64_t r, float* out, float* pre) {
+  __m256 acc[P][V];
+  fwd_init<V, P>(acc, bias);
+  const float* px[P];
+#pragma GCC unroll 14
   for (int p = 0; p < P; ++p) {
+    px[p] = xp + d.pixoff[r + p];
+    // Opaque to the optimiser: otherwise GCC rewrites px[p] + o as xp + (pixoff + o), one
+    // extra lea per broadcast.
+    asm("" : "+r"(px[p]));
+  }
+  const float* w = weight;
+  const int64_t* to = d.tapoff;
+  const int64_t Kg = d.Kg, OC = d.OC;
+  for (int64_t k = 0; k < Kg; ++k, w += OC) {
+    const int64_t o = to[k];
+    __m256 wv[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) {
-      __m256 z = acc[p][v];
-      if (bias) z = _mm256_add_ps(z, _mm256_loadu_ps(bias + 8 * v));
-      const int64_t at = (r + p) * d.OC + 8 * v;
-      if (pre) _mm256_storeu_ps(pre + at, z);
-      // max(0, z) returns z when z is NaN (second operand): the same as z < 0 ? 0 : z.
-      if (relu) z = _mm256_max_ps(zero, z);
-      _mm256_storeu_ps(out + at, z);
+    for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 14
+    for (int p = 0; p < P; ++p) {
+      const __m256 xb = _mm256_broadcast_ss(px[p] + o);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
     }
   }
+  fwd_store<V, P>(d, acc, relu, r, out, pre);
 }
 
 template <int V, int P>
@@ -78,20 +131,31 @@ void fwd_rest(int n, const DirectConv& d, const float* xp, const float* w, const
               int64_t r, float* out, float* pre) {
   if constexpr (P > 0) {
     if (n == P) {
-      fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
+      if (d.C < 8) {
+        fwd_tile_flat<V, P>(d, xp, w, b, relu, r, out, pre);
+      } else {
+        fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
+      }
     } else {
       fwd_rest<V, P - 1>(n, d, xp, w, b, relu, r, out, pre);
     }
   }
 }
 
+// Balanced tiles: OHW pixels in ⌈OHW/PM⌉ tiles of equal size ±1. Why: a full-tile loop
+// leaves a short last tile (conv2's 49 pixels = 6·8 + 1: a 1-pixel tile is FMA-latency
+// bound and costs as much as a full one).
 template <int V>
 void fwd_image(const DirectConv& d, const float* xp, const float* w, const float* b, bool relu, float* out,
                float* pre) {
-  constexpr int P = V == 1 ? 8 : 12 / V;
+  constexpr int PM = V == 1 ? 8 : 12 / V;
+  const int64_t nt = (d.OHW + PM - 1) / PM, q = nt ? d.OHW / nt : 0, extra = nt ? d.OHW % nt : 0;
   int64_t r = 0;
-  for (; r + P <= d.OHW; r += P) fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
-  if (r < d.OHW) fwd_rest<V, P - 1>(static_cast<int>(d.OHW - r), d, xp, w, b, relu, r, out, pre);
+  for (int64_t i = 0; i < nt; ++i) {
+    const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+    fwd_rest<V, PM>(n, d, xp, w, b, relu, r, out, pre);
+    r += n;
+  }
 }
 
 // ---- weight gradient -------------------------------------------------------------------
