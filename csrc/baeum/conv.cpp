@@ -603,6 +603,7 @@ void make_plan(DirectPlan& q, const ConvShape& s) {
       for (int64_t c = 0; c < s.C; ++c) q.tapoff[(kh * s.KW + kw) * s.C + c] = cell + c;
     }
   q.d.C = s.C, q.d.OC = s.OC, q.d.Kg = s.KH * s.KW * s.C, q.d.OHW = s.OH * s.OW, q.d.KT = s.KH * s.KW;
+  q.d.OW = s.OW, q.d.SWC = s.SW * s.C;
   q.d.pixoff = q.pixoff.data(), q.d.tapoff = q.tapoff.data(), q.d.celloff = q.celloff.data();
 }
 

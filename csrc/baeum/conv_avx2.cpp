@@ -159,42 +159,16 @@ void fwd_image(const DirectConv& d, const float* xp, const float* w, const float
 }
 
 // ---- weight gradient -------------------------------------------------------------------
-// T consecutive channels c0 .. c0+T of one cell: the broadcasts are base + constant.
-template <int V, int T>
-void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0, float* part) {
-  __m256 acc[T][V];
-#pragma GCC unroll 16
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
-  const float* g = dz;
-  const float* x0 = xp + cell;
-  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
-    const float* base = x0 + d.pixoff[r];
-    __m256 gv[V];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
-#pragma GCC unroll 16
-    for (int t = 0; t < T; ++t) {
-      const __m256 xb = _mm256_broadcast_ss(base + t);
-#pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) {
-      float* q = part + (k0 + t) * d.OC + 8 * v;
-      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
-    }
-}
-
-// T arbitrary taps k0 .. k0+T (offsets from tapoff, held in registers): for images with
-// fewer channels than T (C = 1: the 3×3 taps of a first layer), one pass covers several
-// cells instead of one pass of 1 tap per cell (2 accumulators: latency-bound).
-template <int V, int T>
-void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
+// One pass: T taps × V vectors of accumulators held over all pixels of the image. ANY = false:
+// T consecutive channels c0 .. c0+T of one cell, each broadcast base + t·4 (an immediate);
+// ANY = true: T arbitrary taps k0 .. k0+T with their offsets in registers, for images with
+// fewer channels than T (C = 1: the 3×3 taps of a first layer in one or two passes instead
+// of nine 1-tap passes, which would be FMA-latency bound).
+// Pixels are walked row by row, base += SW·C (Why: no pixoff load per pixel — with V = 1 the
+// loop is load-port bound: 1 dz load + T broadcasts per T FMAs).
+// noinline: inlined into wgt_image, GCC spilled the tap offsets (one more load per tap).
+template <int V, int T, bool ANY>
+__attribute__((noinline)) void wgt_pass(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0, float* part) {
   __m256 acc[T][V];
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t)
@@ -202,68 +176,68 @@ void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t
     for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
   int64_t to[T];
 #pragma GCC unroll 16
-  for (int t = 0; t < T; ++t) to[t] = d.tapoff[k0 + t];
+  for (int t = 0; t < T; ++t) to[t] = ANY ? d.tapoff[k0 + t] : t;
+  const int64_t OHW = d.OHW, OW = d.OW, OC = d.OC, SWC = d.SWC;
   const float* g = dz;
-  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
-    const float* base = xp + d.pixoff[r];
-    __m256 gv[V];
+  for (int64_t r = 0; r < OHW; r += OW) {
+    const float* base = xp + d.pixoff[r] + (ANY ? 0 : cell);
+    for (int64_t ow = 0; ow < OW; ++ow, base += SWC, g += OC) {
+      __m256 gv[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
+      for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
 #pragma GCC unroll 16
-    for (int t = 0; t < T; ++t) {
-      const __m256 xb = _mm256_broadcast_ss(base + to[t]);
+      for (int t = 0; t < T; ++t) {
+        const __m256 xb = _mm256_broadcast_ss(base + to[t]);
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
+        for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
+      }
     }
   }
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      float* q = part + (k0 + t) * d.OC + 8 * v;
+      float* q = part + (k0 + t) * OC + 8 * v;
       _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
     }
 }
 
-template <int V, int T>
-void wgt_any_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
-  if constexpr (T > 0) {
-    if (n == T) {
-      wgt_taps_any<V, T>(d, xp, dz, k0, part);
-    } else {
-      wgt_any_rest<V, T - 1>(n, d, xp, dz, k0, part);
-    }
-  }
-}
-
-template <int V, int T>
+template <int V, int T, bool ANY>
 void wgt_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0,
               float* part) {
   if constexpr (T > 0) {
     if (n == T) {
-      wgt_taps<V, T>(d, xp, dz, cell, k0, part);
+      wgt_pass<V, T, ANY>(d, xp, dz, cell, k0, part);
     } else {
-      wgt_rest<V, T - 1>(n, d, xp, dz, cell, k0, part);
+      wgt_rest<V, T - 1, ANY>(n, d, xp, dz, cell, k0, part);
     }
   }
 }
 
-// Taps per pass: 12 accumulators (V = 1: 8, so the 8 offsets are small immediates and a
-// 16-channel cell is two passes).
+// Taps per pass ≤ 12 accumulators (V = 1: 8, so the offsets are small immediates and a
+// 16-channel cell is two passes), balanced: n taps in ⌈n/TM⌉ passes of equal size ±1
+// (Why: Kg = 9 as 6 + 3 left a 6-accumulator pass, latency bound; 5 + 4 is not).
 template <int V>
 void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
-  constexpr int T = V == 1 ? 8 : 12 / V;
-  if (d.C < T) {
+  constexpr int TM = V == 1 ? 8 : 12 / V;
+  if (d.C < TM) {
     constexpr int TA = 12 / V;
-    int64_t k = 0;
-    for (; k + TA <= d.Kg; k += TA) wgt_taps_any<V, TA>(d, xp, dz, k, part);
-    if (k < d.Kg) wgt_any_rest<V, TA - 1>(static_cast<int>(d.Kg - k), d, xp, dz, k, part);
-  }
-  for (int64_t t = 0; t < d.KT && d.C >= T; ++t) {
-    const int64_t cell = d.celloff[t];
-    int64_t c = 0;
-    for (; c + T <= d.C; c += T) wgt_taps<V, T>(d, xp, dz, cell + c, t * d.C + c, part);
-    if (c < d.C) wgt_rest<V, T - 1>(static_cast<int>(d.C - c), d, xp, dz, cell + c, t * d.C + c, part);
+    const int64_t np = (d.Kg + TA - 1) / TA, q = d.Kg / np, extra = d.Kg % np;
+    for (int64_t i = 0, k = 0; i < np; ++i) {
+      const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+      wgt_rest<V, TA, true>(n, d, xp, dz, 0, k, part);
+      k += n;
+    }
+  } else {
+    const int64_t np = (d.C + TM - 1) / TM, q = d.C / np, extra = d.C % np;
+    for (int64_t t = 0; t < d.KT; ++t) {
+      const int64_t cell = d.celloff[t];
+      for (int64_t i = 0, c = 0; i < np; ++i) {
+        const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+        wgt_rest<V, TM, false>(n, d, xp, dz, cell + c, t * d.C + c, part);
+        c += n;
+      }
+    }
   }
   // Σ_r dz[r, :] into the bias partial (rows in order, as the GEMM path).
   __m256 sum[V];
