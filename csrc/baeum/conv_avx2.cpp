@@ -251,32 +251,44 @@ void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* par
 }
 
 // ---- data gradient ---------------------------------------------------------------------
+// acc[p] += dz[r + p, o] · wt[t, o, :] for one filter o (g = &dz[r, o]).
 template <int VC, int P>
-void dat_tile(const DirectConv& d, const float* dz, const float* wt, int64_t r, float* dxp) {
-  const int64_t C = d.C, OC = d.OC;
-  for (int64_t t = 0; t < d.KT; ++t) {
+__attribute__((always_inline)) inline void dat_step(__m256 (&acc)[P][VC], const float* w, const float* g,
+                                                   int64_t OC) {
+  __m256 wv[VC];
+#pragma GCC unroll 4
+  for (int v = 0; v < VC; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 12
+  for (int p = 0; p < P; ++p) {
+    const __m256 gb = _mm256_broadcast_ss(g + p * OC);
+#pragma GCC unroll 4
+    for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_fmadd_ps(gb, wv[v], acc[p][v]);
+  }
+}
+
+// One tile: P pixels × VC vectors of input channels, per cell t summed over o, then added
+// to dxp. Not inlined into dat_image (Why: measured 67 → 75 GFLOP/s on 3×3×16→8 s2; the
+// inlined copy kept fewer pointers in registers). (Fully unrolling the o loop for OC = 8
+// was tried: 75 → 64.)
+template <int VC, int P>
+__attribute__((noinline)) void dat_tile(const DirectConv& d, const float* dz, const float* wt, int64_t r,
+                                        float* dxp) {
+  const int64_t C = d.C, OC = d.OC, KT = d.KT;
+  const int64_t* pix = d.pixoff + r;
+  const int64_t* cell = d.celloff;
+  const float* g = dz + r * OC;
+  const float* w = wt;
+  for (int64_t t = 0; t < KT; ++t) {
     __m256 acc[P][VC];
 #pragma GCC unroll 12
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
       for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_setzero_ps();
-    const float* w = wt + t * OC * C;
-    const float* g = dz + r * OC;
-    for (int64_t o = 0; o < OC; ++o, w += C) {
-      __m256 wv[VC];
-#pragma GCC unroll 4
-      for (int v = 0; v < VC; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
-#pragma GCC unroll 12
-      for (int p = 0; p < P; ++p) {
-        const __m256 gb = _mm256_broadcast_ss(g + p * OC + o);
-#pragma GCC unroll 4
-        for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_fmadd_ps(gb, wv[v], acc[p][v]);
-      }
-    }
-    const int64_t co = d.celloff[t];
+    for (int64_t o = 0; o < OC; ++o, w += C) dat_step<VC, P>(acc, w, g + o, OC);
+    float* dc = dxp + cell[t];
 #pragma GCC unroll 12
     for (int p = 0; p < P; ++p) {
-      float* q = dxp + d.pixoff[r + p] + co;
+      float* q = dc + pix[p];
 #pragma GCC unroll 4
       for (int v = 0; v < VC; ++v)
         _mm256_storeu_ps(q + 8 * v, _mm256_add_ps(_mm256_loadu_ps(q + 8 * v), acc[p][v]));
@@ -295,12 +307,17 @@ void dat_rest(int n, const DirectConv& d, const float* dz, const float* wt, int6
   }
 }
 
+// Balanced tiles, as the forward.
 template <int VC>
 void dat_image(const DirectConv& d, const float* dz, const float* wt, float* dxp) {
-  constexpr int P = 12 / VC;
+  constexpr int PM = 12 / VC;
+  const int64_t nt = (d.OHW + PM - 1) / PM, q = nt ? d.OHW / nt : 0, extra = nt ? d.OHW % nt : 0;
   int64_t r = 0;
-  for (; r + P <= d.OHW; r += P) dat_tile<VC, P>(d, dz, wt, r, dxp);
-  if (r < d.OHW) dat_rest<VC, P - 1>(static_cast<int>(d.OHW - r), d, dz, wt, r, dxp);
+  for (int64_t i = 0; i < nt; ++i) {
+    const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+    dat_rest<VC, PM>(n, d, dz, wt, r, dxp);
+    r += n;
+  }
 }
 
 }  // namespace
