@@ -16,7 +16,18 @@
 //   weights: T taps × V vectors held over all pixels of the image (dz loaded once per pixel);
 //   data:    P pixels × VC vectors per tap (kh, kw), summed over o, then added to dxp.
 // Register budget: accumulators P·V ≤ 12 of the 16 ymm registers (V + 1 more for operands).
-// No std:: templates or shared inline functions here (see gemm_kernels.h).
+// Narrow-layer measures (Why: a 3×3 layer with C = 1 or OC = 8 does few FMAs per tile, so
+// what surrounds them is a large share; each measured on the deck-003 shapes, docs/conv.md):
+//   - forward with C < 8: one loop over all Kg taps, the tap offset an index register
+//     (base_p + tapoff[k]·4), instead of cells × a 1..7-iteration channel loop;
+//   - accumulators start at the bias (no bias adds in the epilogue);
+//   - balanced tiles and passes: n pixels (taps) in ⌈n/max⌉ tiles of equal size ±1, never
+//     a short tail tile (49 = 6·8 + 1 pixels cost 7 full tiles; 7·7 cost 6.1);
+//   - weight passes walk pixels row by row (base += SW·C): no pixoff load per pixel;
+//   - tile/pass functions are not inlined into their drivers: inlined, GCC spilled the
+//     tap offsets / pixel pointers and reloaded them per tap.
+// No std:: templates here and no inline functions shared with other files (see
+// gemm_kernels.h); the always_inline helpers below are file-local.
 #include <immintrin.h>
 
 #include "baeum/conv_direct.h"
@@ -28,7 +39,8 @@ namespace {
 // Accumulators start at the bias (Why: saves P·V adds per tile; for a 3×3×1 layer a tile
 // does only 9 FMAs per accumulator, so the epilogue is a large share).
 template <int V, int P>
-__attribute__((always_inline)) inline void fwd_store(const DirectConv& d, __m256 (&acc)[P][V], bool relu, int64_t r, float* out, float* pre) {
+__attribute__((always_inline)) inline void fwd_store(const DirectConv& d, __m256 (&acc)[P][V], bool relu, int64_t r,
+                                                   float* out, float* pre) {
   const int64_t OC = d.OC;
   if (pre) {
     float* q = pre + r * OC;
@@ -168,7 +180,8 @@ void fwd_image(const DirectConv& d, const float* xp, const float* w, const float
 // loop is load-port bound: 1 dz load + T broadcasts per T FMAs).
 // noinline: inlined into wgt_image, GCC spilled the tap offsets (one more load per tap).
 template <int V, int T, bool ANY>
-__attribute__((noinline)) void wgt_pass(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0, float* part) {
+__attribute__((noinline)) void wgt_pass(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0,
+                                        float* part) {
   __m256 acc[T][V];
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t)
