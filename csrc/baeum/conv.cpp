@@ -693,6 +693,7 @@ DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
     }
   d_ = std::make_unique<DirectConv>();
   d_->C = s.C, d_->OC = s.OC, d_->Kg = s.KH * s.KW * s.C, d_->OHW = s.OH * s.OW, d_->KT = s.KH * s.KW;
+  d_->OW = s.OW, d_->SWC = s.SW * s.C;
   d_->pixoff = pixoff_.data(), d_->tapoff = tapoff_.data(), d_->celloff = celloff_.data();
 }
 

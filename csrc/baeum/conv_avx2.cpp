@@ -16,7 +16,18 @@
 //   weights: T taps × V vectors held over all pixels of the image (dz loaded once per pixel);
 //   data:    P pixels × VC vectors per tap (kh, kw), summed over o, then added to dxp.
 // Register budget: accumulators P·V ≤ 12 of the 16 ymm registers (V + 1 more for operands).
-// No std:: templates or shared inline functions here (see gemm_kernels.h).
+// Narrow-layer measures (Why: a 3×3 layer with C = 1 or OC = 8 does few FMAs per tile, so
+// what surrounds them is a large share; each measured on the deck-003 shapes, docs/conv.md):
+//   - forward with C < 8: one loop over all Kg taps, the tap offset an index register
+//     (base_p + tapoff[k]·4), instead of cells × a 1..7-iteration channel loop;
+//   - accumulators start at the bias (no bias adds in the epilogue);
+//   - balanced tiles and passes: n pixels (taps) in ⌈n/max⌉ tiles of equal size ±1, never
+//     a short tail tile (49 = 6·8 + 1 pixels cost 7 full tiles; 7·7 cost 6.1);
+//   - weight passes walk pixels row by row (base += SW·C): no pixoff load per pixel;
+//   - tile/pass functions are not inlined into their drivers: inlined, GCC spilled the
+//     tap offsets / pixel pointers and reloaded them per tap.
+// No std:: templates here and no inline functions shared with other files (see
+// gemm_kernels.h); the always_inline helpers below are file-local.
 #include <immintrin.h>
 
 #include "baeum/conv_direct.h"
@@ -25,31 +36,64 @@ namespace baeum {
 namespace {
 
 // ---- forward ---------------------------------------------------------------------------
+// Accumulators start at the bias (Why: saves P·V adds per tile; for a 3×3×1 layer a tile
+// does only 9 FMAs per accumulator, so the epilogue is a large share).
+template <int V, int P>
+__attribute__((always_inline)) inline void fwd_store(const DirectConv& d, __m256 (&acc)[P][V], bool relu, int64_t r,
+                                                   float* out, float* pre) {
+  const int64_t OC = d.OC;
+  if (pre) {
+    float* q = pre + r * OC;
+#pragma GCC unroll 14
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) _mm256_storeu_ps(q + p * OC + 8 * v, acc[p][v]);
+  }
+  if (relu) {
+    // max(0, z) returns z when z is NaN (second operand): the same as z < 0 ? 0 : z.
+    const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 14
+    for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[p][v] = _mm256_max_ps(zero, acc[p][v]);
+  }
+  float* q = out + r * OC;
+#pragma GCC unroll 14
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) _mm256_storeu_ps(q + p * OC + 8 * v, acc[p][v]);
+}
+
+template <int V, int P>
+__attribute__((always_inline)) inline void fwd_init(__m256 (&acc)[P][V], const float* bias) {
+#pragma GCC unroll 14
+  for (int p = 0; p < P; ++p)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
+}
+
+// C ≥ 8: cells (kh, kw) outside, channels inside: the P pixel pointers stay in registers
+// and each broadcast is one instruction (base + c·4), 1 + V loads... per channel.
 template <int V, int P>
 void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const float* bias, bool relu,
               int64_t r, float* out, float* pre) {
   __m256 acc[P][V];
-#pragma GCC unroll 12
-  for (int p = 0; p < P; ++p)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[p][v] = _mm256_setzero_ps();
+  fwd_init<V, P>(acc, bias);
   const float* px[P];
-#pragma GCC unroll 12
+#pragma GCC unroll 14
   for (int p = 0; p < P; ++p) px[p] = xp + d.pixoff[r + p];
   const float* w = weight;
   const int64_t C = d.C;
-  // Cells (kh, kw) outside, channels inside: the P pixel pointers stay in registers and
-  // each broadcast is one instruction (base + c·4), no address arithmetic per tap.
   for (int64_t t = 0; t < d.KT; ++t) {
     const int64_t cell = d.celloff[t];
     const float* q[P];
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (int p = 0; p < P; ++p) q[p] = px[p] + cell;
     for (int64_t c = 0; c < C; ++c, w += d.OC) {
       __m256 wv[V];
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
-#pragma GCC unroll 12
+#pragma GCC unroll 14
       for (int p = 0; p < P; ++p) {
         const __m256 xb = _mm256_broadcast_ss(q[p] + c);
 #pragma GCC unroll 4
@@ -57,20 +101,41 @@ void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const f
       }
     }
   }
-  const __m256 zero = _mm256_setzero_ps();
-#pragma GCC unroll 12
+  fwd_store<V, P>(d, acc, relu, r, out, pre);
+}
+
+// C < 8 (C = 1, 3: first layers): one loop over all Kg taps, the tap offset an index
+// register: each broadcast is base_p + tapoff[k]·4, so no per-cell pointer adds and no
+// 1..3-iteration inner loop remain (Why: with C = 1 those cost as much as the 9 taps' FMAs).
+template <int V, int P>
+void fwd_tile_flat(const DirectConv& d, const float* xp, const float* weight, const float* bias, bool relu,
+                   int64_t r, float* out, float* pre) {
+  __m256 acc[P][V];
+  fwd_init<V, P>(acc, bias);
+  const float* px[P];
+#pragma GCC unroll 14
   for (int p = 0; p < P; ++p) {
+    px[p] = xp + d.pixoff[r + p];
+    // Opaque to the optimiser: otherwise GCC rewrites px[p] + o as xp + (pixoff + o), one
+    // extra lea per broadcast.
+    asm("" : "+r"(px[p]));
+  }
+  const float* w = weight;
+  const int64_t* to = d.tapoff;
+  const int64_t Kg = d.Kg, OC = d.OC;
+  for (int64_t k = 0; k < Kg; ++k, w += OC) {
+    const int64_t o = to[k];
+    __m256 wv[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) {
-      __m256 z = acc[p][v];
-      if (bias) z = _mm256_add_ps(z, _mm256_loadu_ps(bias + 8 * v));
-      const int64_t at = (r + p) * d.OC + 8 * v;
-      if (pre) _mm256_storeu_ps(pre + at, z);
-      // max(0, z) returns z when z is NaN (second operand): the same as z < 0 ? 0 : z.
-      if (relu) z = _mm256_max_ps(zero, z);
-      _mm256_storeu_ps(out + at, z);
+    for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 14
+    for (int p = 0; p < P; ++p) {
+      const __m256 xb = _mm256_broadcast_ss(px[p] + o);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
     }
   }
+  fwd_store<V, P>(d, acc, relu, r, out, pre);
 }
 
 template <int V, int P>
@@ -78,59 +143,45 @@ void fwd_rest(int n, const DirectConv& d, const float* xp, const float* w, const
               int64_t r, float* out, float* pre) {
   if constexpr (P > 0) {
     if (n == P) {
-      fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
+      if (d.C < 8) {
+        fwd_tile_flat<V, P>(d, xp, w, b, relu, r, out, pre);
+      } else {
+        fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
+      }
     } else {
       fwd_rest<V, P - 1>(n, d, xp, w, b, relu, r, out, pre);
     }
   }
 }
 
+// Balanced tiles: OHW pixels in ⌈OHW/PM⌉ tiles of equal size ±1. Why: a full-tile loop
+// leaves a short last tile (conv2's 49 pixels = 6·8 + 1: a 1-pixel tile is FMA-latency
+// bound and costs as much as a full one).
 template <int V>
 void fwd_image(const DirectConv& d, const float* xp, const float* w, const float* b, bool relu, float* out,
                float* pre) {
-  constexpr int P = V == 1 ? 8 : 12 / V;
+  constexpr int PM = V == 1 ? 8 : 12 / V;
+  const int64_t nt = (d.OHW + PM - 1) / PM, q = nt ? d.OHW / nt : 0, extra = nt ? d.OHW % nt : 0;
   int64_t r = 0;
-  for (; r + P <= d.OHW; r += P) fwd_tile<V, P>(d, xp, w, b, relu, r, out, pre);
-  if (r < d.OHW) fwd_rest<V, P - 1>(static_cast<int>(d.OHW - r), d, xp, w, b, relu, r, out, pre);
+  for (int64_t i = 0; i < nt; ++i) {
+    const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+    fwd_rest<V, PM>(n, d, xp, w, b, relu, r, out, pre);
+    r += n;
+  }
 }
 
 // ---- weight gradient -------------------------------------------------------------------
-// T consecutive channels c0 .. c0+T of one cell: the broadcasts are base + constant.
-template <int V, int T>
-void wgt_taps(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0, float* part) {
-  __m256 acc[T][V];
-#pragma GCC unroll 16
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
-  const float* g = dz;
-  const float* x0 = xp + cell;
-  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
-    const float* base = x0 + d.pixoff[r];
-    __m256 gv[V];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
-#pragma GCC unroll 16
-    for (int t = 0; t < T; ++t) {
-      const __m256 xb = _mm256_broadcast_ss(base + t);
-#pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) {
-      float* q = part + (k0 + t) * d.OC + 8 * v;
-      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
-    }
-}
-
-// T arbitrary taps k0 .. k0+T (offsets from tapoff, held in registers): for images with
-// fewer channels than T (C = 1: the 3×3 taps of a first layer), one pass covers several
-// cells instead of one pass of 1 tap per cell (2 accumulators: latency-bound).
-template <int V, int T>
-void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
+// One pass: T taps × V vectors of accumulators held over all pixels of the image. ANY = false:
+// T consecutive channels c0 .. c0+T of one cell, each broadcast base + t·4 (an immediate);
+// ANY = true: T arbitrary taps k0 .. k0+T with their offsets in registers, for images with
+// fewer channels than T (C = 1: the 3×3 taps of a first layer in one or two passes instead
+// of nine 1-tap passes, which would be FMA-latency bound).
+// Pixels are walked row by row, base += SW·C (Why: no pixoff load per pixel — with V = 1 the
+// loop is load-port bound: 1 dz load + T broadcasts per T FMAs).
+// noinline: inlined into wgt_image, GCC spilled the tap offsets (one more load per tap).
+template <int V, int T, bool ANY>
+__attribute__((noinline)) void wgt_pass(const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0,
+                                        float* part) {
   __m256 acc[T][V];
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t)
@@ -138,68 +189,68 @@ void wgt_taps_any(const DirectConv& d, const float* xp, const float* dz, int64_t
     for (int v = 0; v < V; ++v) acc[t][v] = _mm256_setzero_ps();
   int64_t to[T];
 #pragma GCC unroll 16
-  for (int t = 0; t < T; ++t) to[t] = d.tapoff[k0 + t];
+  for (int t = 0; t < T; ++t) to[t] = ANY ? d.tapoff[k0 + t] : t;
+  const int64_t OHW = d.OHW, OW = d.OW, OC = d.OC, SWC = d.SWC;
   const float* g = dz;
-  for (int64_t r = 0; r < d.OHW; ++r, g += d.OC) {
-    const float* base = xp + d.pixoff[r];
-    __m256 gv[V];
+  for (int64_t r = 0; r < OHW; r += OW) {
+    const float* base = xp + d.pixoff[r] + (ANY ? 0 : cell);
+    for (int64_t ow = 0; ow < OW; ++ow, base += SWC, g += OC) {
+      __m256 gv[V];
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
+      for (int v = 0; v < V; ++v) gv[v] = _mm256_loadu_ps(g + 8 * v);
 #pragma GCC unroll 16
-    for (int t = 0; t < T; ++t) {
-      const __m256 xb = _mm256_broadcast_ss(base + to[t]);
+      for (int t = 0; t < T; ++t) {
+        const __m256 xb = _mm256_broadcast_ss(base + to[t]);
 #pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
+        for (int v = 0; v < V; ++v) acc[t][v] = _mm256_fmadd_ps(xb, gv[v], acc[t][v]);
+      }
     }
   }
 #pragma GCC unroll 16
   for (int t = 0; t < T; ++t)
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
-      float* q = part + (k0 + t) * d.OC + 8 * v;
+      float* q = part + (k0 + t) * OC + 8 * v;
       _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
     }
 }
 
-template <int V, int T>
-void wgt_any_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t k0, float* part) {
-  if constexpr (T > 0) {
-    if (n == T) {
-      wgt_taps_any<V, T>(d, xp, dz, k0, part);
-    } else {
-      wgt_any_rest<V, T - 1>(n, d, xp, dz, k0, part);
-    }
-  }
-}
-
-template <int V, int T>
+template <int V, int T, bool ANY>
 void wgt_rest(int n, const DirectConv& d, const float* xp, const float* dz, int64_t cell, int64_t k0,
               float* part) {
   if constexpr (T > 0) {
     if (n == T) {
-      wgt_taps<V, T>(d, xp, dz, cell, k0, part);
+      wgt_pass<V, T, ANY>(d, xp, dz, cell, k0, part);
     } else {
-      wgt_rest<V, T - 1>(n, d, xp, dz, cell, k0, part);
+      wgt_rest<V, T - 1, ANY>(n, d, xp, dz, cell, k0, part);
     }
   }
 }
 
-// Taps per pass: 12 accumulators (V = 1: 8, so the 8 offsets are small immediates and a
-// 16-channel cell is two passes).
+// Taps per pass ≤ 12 accumulators (V = 1: 8, so the offsets are small immediates and a
+// 16-channel cell is two passes), balanced: n taps in ⌈n/TM⌉ passes of equal size ±1
+// (Why: Kg = 9 as 6 + 3 left a 6-accumulator pass, latency bound; 5 + 4 is not).
 template <int V>
 void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
-  constexpr int T = V == 1 ? 8 : 12 / V;
-  if (d.C < T) {
+  constexpr int TM = V == 1 ? 8 : 12 / V;
+  if (d.C < TM) {
     constexpr int TA = 12 / V;
-    int64_t k = 0;
-    for (; k + TA <= d.Kg; k += TA) wgt_taps_any<V, TA>(d, xp, dz, k, part);
-    if (k < d.Kg) wgt_any_rest<V, TA - 1>(static_cast<int>(d.Kg - k), d, xp, dz, k, part);
-  }
-  for (int64_t t = 0; t < d.KT && d.C >= T; ++t) {
-    const int64_t cell = d.celloff[t];
-    int64_t c = 0;
-    for (; c + T <= d.C; c += T) wgt_taps<V, T>(d, xp, dz, cell + c, t * d.C + c, part);
-    if (c < d.C) wgt_rest<V, T - 1>(static_cast<int>(d.C - c), d, xp, dz, cell + c, t * d.C + c, part);
+    const int64_t np = (d.Kg + TA - 1) / TA, q = d.Kg / np, extra = d.Kg % np;
+    for (int64_t i = 0, k = 0; i < np; ++i) {
+      const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+      wgt_rest<V, TA, true>(n, d, xp, dz, 0, k, part);
+      k += n;
+    }
+  } else {
+    const int64_t np = (d.C + TM - 1) / TM, q = d.C / np, extra = d.C % np;
+    for (int64_t t = 0; t < d.KT; ++t) {
+      const int64_t cell = d.celloff[t];
+      for (int64_t i = 0, c = 0; i < np; ++i) {
+        const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+        wgt_rest<V, TM, false>(n, d, xp, dz, cell + c, t * d.C + c, part);
+        c += n;
+      }
+    }
   }
   // Σ_r dz[r, :] into the bias partial (rows in order, as the GEMM path).
   __m256 sum[V];
@@ -213,32 +264,44 @@ void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* par
 }
 
 // ---- data gradient ---------------------------------------------------------------------
+// acc[p] += dz[r + p, o] · wt[t, o, :] for one filter o (g = &dz[r, o]).
 template <int VC, int P>
-void dat_tile(const DirectConv& d, const float* dz, const float* wt, int64_t r, float* dxp) {
-  const int64_t C = d.C, OC = d.OC;
-  for (int64_t t = 0; t < d.KT; ++t) {
+__attribute__((always_inline)) inline void dat_step(__m256 (&acc)[P][VC], const float* w, const float* g,
+                                                   int64_t OC) {
+  __m256 wv[VC];
+#pragma GCC unroll 4
+  for (int v = 0; v < VC; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 12
+  for (int p = 0; p < P; ++p) {
+    const __m256 gb = _mm256_broadcast_ss(g + p * OC);
+#pragma GCC unroll 4
+    for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_fmadd_ps(gb, wv[v], acc[p][v]);
+  }
+}
+
+// One tile: P pixels × VC vectors of input channels, per cell t summed over o, then added
+// to dxp. Not inlined into dat_image (Why: measured 67 → 75 GFLOP/s on 3×3×16→8 s2; the
+// inlined copy kept fewer pointers in registers). (Fully unrolling the o loop for OC = 8
+// was tried: 75 → 64.)
+template <int VC, int P>
+__attribute__((noinline)) void dat_tile(const DirectConv& d, const float* dz, const float* wt, int64_t r,
+                                        float* dxp) {
+  const int64_t C = d.C, OC = d.OC, KT = d.KT;
+  const int64_t* pix = d.pixoff + r;
+  const int64_t* cell = d.celloff;
+  const float* g = dz + r * OC;
+  const float* w = wt;
+  for (int64_t t = 0; t < KT; ++t) {
     __m256 acc[P][VC];
 #pragma GCC unroll 12
     for (int p = 0; p < P; ++p)
 #pragma GCC unroll 4
       for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_setzero_ps();
-    const float* w = wt + t * OC * C;
-    const float* g = dz + r * OC;
-    for (int64_t o = 0; o < OC; ++o, w += C) {
-      __m256 wv[VC];
-#pragma GCC unroll 4
-      for (int v = 0; v < VC; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
-#pragma GCC unroll 12
-      for (int p = 0; p < P; ++p) {
-        const __m256 gb = _mm256_broadcast_ss(g + p * OC + o);
-#pragma GCC unroll 4
-        for (int v = 0; v < VC; ++v) acc[p][v] = _mm256_fmadd_ps(gb, wv[v], acc[p][v]);
-      }
-    }
-    const int64_t co = d.celloff[t];
+    for (int64_t o = 0; o < OC; ++o, w += C) dat_step<VC, P>(acc, w, g + o, OC);
+    float* dc = dxp + cell[t];
 #pragma GCC unroll 12
     for (int p = 0; p < P; ++p) {
-      float* q = dxp + d.pixoff[r + p] + co;
+      float* q = dc + pix[p];
 #pragma GCC unroll 4
       for (int v = 0; v < VC; ++v)
         _mm256_storeu_ps(q + 8 * v, _mm256_add_ps(_mm256_loadu_ps(q + 8 * v), acc[p][v]));
@@ -257,12 +320,17 @@ void dat_rest(int n, const DirectConv& d, const float* dz, const float* wt, int6
   }
 }
 
+// Balanced tiles, as the forward.
 template <int VC>
 void dat_image(const DirectConv& d, const float* dz, const float* wt, float* dxp) {
-  constexpr int P = 12 / VC;
+  constexpr int PM = 12 / VC;
+  const int64_t nt = (d.OHW + PM - 1) / PM, q = nt ? d.OHW / nt : 0, extra = nt ? d.OHW % nt : 0;
   int64_t r = 0;
-  for (; r + P <= d.OHW; r += P) dat_tile<VC, P>(d, dz, wt, r, dxp);
-  if (r < d.OHW) dat_rest<VC, P - 1>(static_cast<int>(d.OHW - r), d, dz, wt, r, dxp);
+  for (int64_t i = 0; i < nt; ++i) {
+    const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+    dat_rest<VC, PM>(n, d, dz, wt, r, dxp);
+    r += n;
+  }
 }
 
 }  // namespace

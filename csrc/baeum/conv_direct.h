@@ -22,6 +22,7 @@ namespace baeum {
 struct DirectConv {
   int64_t C, OC, Kg, OHW;   // input channels, filters, taps KH·KW·C, output pixels per image
   int64_t KT;               // KH·KW (data gradient: taps per pixel)
+  int64_t OW, SWC;          // output pixels per row; SW·C: pixoff step between neighbours in a row
   const int64_t* pixoff;    // OHW entries
   const int64_t* tapoff;    // Kg entries
   const int64_t* celloff;   // KT entries: (kh·DH)·ld + (kw·DW)·C
