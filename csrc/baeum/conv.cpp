@@ -673,13 +673,16 @@ bool DirectConvImage::supports_backward(const ConvShape& s, bool need_dinp) {
 
 int64_t DirectConvImage::parts(int64_t N) { return std::min(N, kParts); }
 
-// Offsets (conv_direct.h) into the image as the kernels read it: zero-padded to
-// (Hp, Wp, C) when the convolution reaches outside the image, else the image itself.
+// Offsets (conv_direct.h) into the image as the kernels read it ("xp"): zero-padded to
+// (Hp, Wp, C) when the convolution reaches outside the image, else the image itself. Hp, Wp
+// also cover every image row/column (a stride that skips the last ones), so an image can
+// always be stored in, and recovered from, its xp layout.
 DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
-  Hp_ = (s.OH - 1) * s.SH + (s.KH - 1) * s.DH + 1;
-  Wp_ = (s.OW - 1) * s.SW + (s.KW - 1) * s.DW + 1;
-  padded_ = !(s.PT == 0 && s.PL == 0 && Hp_ <= s.H && Wp_ <= s.W);
-  const int64_t ld = (padded_ ? Wp_ : s.W) * s.C;
+  Hp_ = std::max((s.OH - 1) * s.SH + (s.KH - 1) * s.DH + 1, s.PT + s.H);
+  Wp_ = std::max((s.OW - 1) * s.SW + (s.KW - 1) * s.DW + 1, s.PL + s.W);
+  padded_ = !(s.PT == 0 && s.PL == 0 && Hp_ == s.H && Wp_ == s.W);
+  if (!padded_) Hp_ = s.H, Wp_ = s.W;
+  const int64_t ld = Wp_ * s.C;
   pixoff_.resize(static_cast<size_t>(s.OH * s.OW));
   for (int64_t oh = 0; oh < s.OH; ++oh)
     for (int64_t ow = 0; ow < s.OW; ++ow) pixoff_[oh * s.OW + ow] = oh * s.SH * ld + ow * s.SW * s.C;
@@ -699,52 +702,76 @@ DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
 
 DirectConvImage::~DirectConvImage() = default;
 
-// xp (Hp, Wp, C) = the image with zeros outside it (padding before PT, PL).
-void DirectConvImage::pad(float* xp, const float* img) const {
-  const ConvShape& s = s_;
-  const int64_t C = s.C, j0 = std::min(Wp_, s.PL), j1 = std::min(Wp_, s.PL + s.W);
-  for (int64_t i = 0; i < Hp_; ++i) {
-    float* row = xp + i * Wp_ * C;
-    const int64_t ih = i - s.PT;
-    if (ih < 0 || ih >= s.H) {
-      zero_floats(row, Wp_ * C);
-      continue;
-    }
-    zero_floats(row, j0 * C);
-    if (j1 > j0) copy_floats(row + j0 * C, img + ih * s.W * C, (j1 - j0) * C);
-    zero_floats(row + std::max(j0, j1) * C, (Wp_ - std::max(j0, j1)) * C);
-  }
+int64_t DirectConvImage::xp_floats() const { return Hp_ * Wp_ * s_.C; }
+int64_t DirectConvImage::xp_interior() const { return (s_.PT * Wp_ + s_.PL) * s_.C; }
+int64_t DirectConvImage::xp_row() const { return Wp_ * s_.C; }
+
+// The image's rows into the interior of xp; the border is not touched.
+void DirectConvImage::copy_interior(float* xp, const float* img) const {
+  const int64_t wc = s_.W * s_.C;
+  float* dst = xp + xp_interior();
+  for (int64_t ih = 0; ih < s_.H; ++ih) copy_floats(dst + ih * xp_row(), img + ih * wc, wc);
 }
 
-// dimg (H, W, C) = the cells of the padded gradient dxp that lie inside the image.
-void DirectConvImage::unpad(float* dimg, const float* dxp) const {
-  const ConvShape& s = s_;
-  const int64_t C = s.C;
-  for (int64_t ih = 0; ih < s.H; ++ih) {
-    float* row = dimg + ih * s.W * C;
-    const int64_t i = ih + s.PT;
-    const int64_t w1 = i < Hp_ ? std::max<int64_t>(0, std::min(s.W, Wp_ - s.PL)) : 0;
-    copy_floats(row, dxp + (i * Wp_ + s.PL) * C, w1 * C);
-    zero_floats(row + w1 * C, (s.W - w1) * C);
+// xp (Hp, Wp, C) = the image with zeros around it (PT rows above, PL columns left).
+void DirectConvImage::pad(float* xp, const float* img) const {
+  const int64_t C = s_.C, row = xp_row();
+  const int64_t left = s_.PL * C, right = (Wp_ - s_.PL - s_.W) * C;
+  zero_floats(xp, s_.PT * row);
+  for (int64_t ih = 0; ih < s_.H; ++ih) {
+    float* r = xp + (s_.PT + ih) * row;
+    zero_floats(r, left);
+    copy_floats(r + left, img + ih * s_.W * C, s_.W * C);
+    zero_floats(r + left + s_.W * C, right);
   }
+  zero_floats(xp + (s_.PT + s_.H) * row, (Hp_ - s_.PT - s_.H) * row);
+}
+
+// img (H, W, C) = the interior of xp.
+void DirectConvImage::unpad(float* img, const float* xp) const {
+  const int64_t wc = s_.W * s_.C;
+  const float* src = xp + xp_interior();
+  for (int64_t ih = 0; ih < s_.H; ++ih) copy_floats(img + ih * wc, src + ih * xp_row(), wc);
+}
+
+void DirectConvImage::forward_xp(float* out, float* preact, const float* xp, const float* weight,
+                                 const float* bias, Act act) const {
+#if defined(BAEUM_X86)
+  direct_forward_avx2(*d_, xp, weight, bias, act == Act::relu, out, preact);
+#else
+  (void)out, (void)preact, (void)xp, (void)weight, (void)bias, (void)act;
+#endif
+}
+
+void DirectConvImage::weights_xp(float* part, const float* xp, const float* dz) const {
+#if defined(BAEUM_X86)
+  direct_weights_avx2(*d_, xp, dz, part, part + weight_floats());
+#else
+  (void)part, (void)xp, (void)dz;
+#endif
+}
+
+void DirectConvImage::data_xp(float* dxp, const float* dz, const float* wt) const {
+  zero_floats(dxp, xp_floats());
+#if defined(BAEUM_X86)
+  direct_data_avx2(*d_, dz, wt, dxp);
+#else
+  (void)dz, (void)wt;
+#endif
 }
 
 // Each image is zero-padded once into a small per-thread buffer (an L1/L2-sized copy), so
 // the kernels have no bounds checks.
 void DirectConvImage::forward(float* out, float* preact, const float* img, const float* weight,
                               const float* bias, Act act) const {
-#if defined(BAEUM_X86)
   static thread_local std::vector<float> xbuf;
   const float* xp = img;
   if (padded_) {
-    float* b = scratch(xbuf, Hp_ * Wp_ * s_.C);
+    float* b = scratch(xbuf, xp_floats());
     pad(b, img);
     xp = b;
   }
-  direct_forward_avx2(*d_, xp, weight, bias, act == Act::relu, out, preact);
-#else
-  (void)out, (void)preact, (void)img, (void)weight, (void)bias, (void)act;
-#endif
+  forward_xp(out, preact, xp, weight, bias, act);
 }
 
 // wt[t, o, c] = W[t, c, o]: per tap, rows of C input channels (the data kernel's layout).
@@ -761,7 +788,6 @@ void DirectConvImage::transpose_weight(float* wt, const float* weight) const {
 void DirectConvImage::backward(float* dimg, float* part, const float* dout, const float* img,
                                const float* out, const float* preact, const float* wt, Act act,
                                float alpha) const {
-#if defined(BAEUM_X86)
   static thread_local std::vector<float> xbuf, dzbuf, dxbuf;
   const ConvShape& s = s_;
   const int64_t ohw = s.OH * s.OW;
@@ -773,21 +799,16 @@ void DirectConvImage::backward(float* dimg, float* part, const float* dout, cons
   }
   const float* xp = img;
   if (padded_) {
-    float* b = scratch(xbuf, Hp_ * Wp_ * s.C);
+    float* b = scratch(xbuf, xp_floats());
     pad(b, img);
     xp = b;
   }
-  direct_weights_avx2(*d_, xp, dz, part, part + weight_floats());
+  weights_xp(part, xp, dz);
   if (dimg) {
-    const int64_t hwc = s.H * s.W * s.C;
-    float* dx = padded_ ? scratch(dxbuf, Hp_ * Wp_ * s.C) : dimg;
-    zero_floats(dx, padded_ ? Hp_ * Wp_ * s.C : hwc);
-    direct_data_avx2(*d_, dz, wt, dx);
+    float* dx = padded_ ? scratch(dxbuf, xp_floats()) : dimg;
+    data_xp(dx, dz, wt);
     if (padded_) unpad(dimg, dx);
   }
-#else
-  (void)dimg, (void)part, (void)dout, (void)img, (void)out, (void)preact, (void)wt, (void)act, (void)alpha;
-#endif
 }
 
 void DirectConvImage::reduce(float* dweight, float* dbias, float* parts, int64_t P) const {

@@ -83,6 +83,7 @@ class DirectConvImage {
   DirectConvImage(const DirectConvImage&) = delete;
   DirectConvImage& operator=(const DirectConvImage&) = delete;
 
+  const ConvShape& shape() const { return s_; }
   int64_t in_floats() const { return s_.H * s_.W * s_.C; }       // one input image
   int64_t out_floats() const { return s_.OH * s_.OW * s_.OC; }   // one output image
   int64_t taps() const { return s_.KH * s_.KW * s_.C; }          // Kg
@@ -101,9 +102,23 @@ class DirectConvImage {
   // dweight += Σ_p parts[p] (p = 0..P−1 in order), dbias likewise (dbias may be null).
   void reduce(float* dweight, float* dbias, float* parts, int64_t P) const;
 
+  // The pieces forward/backward are made of, on an image already in the layout the kernels
+  // read ("xp"): (Hp, Wp, C) zero-padded when padded(), else the image (H, W, C) itself.
+  // Image row ih lies at xp + xp_interior() + ih·xp_row(). The fused step (mlp.cpp) keeps
+  // images in this layout between layers, so it pads once and never unpads.
+  bool padded() const { return padded_; }
+  int64_t xp_floats() const;
+  int64_t xp_interior() const;
+  int64_t xp_row() const;
+  void pad(float* xp, const float* img) const;            // all of xp, zero border included
+  void copy_interior(float* xp, const float* img) const;  // the image's cells only
+  void unpad(float* img, const float* xp) const;          // img = the interior of xp
+  void forward_xp(float* out, float* preact, const float* xp, const float* weight, const float* bias,
+                  Act act) const;
+  void weights_xp(float* part, const float* xp, const float* dz) const;  // part += (dW, db)
+  void data_xp(float* dxp, const float* dz, const float* wt) const;      // dxp = dx (overwritten)
+
  private:
-  void pad(float* xp, const float* img) const;
-  void unpad(float* dimg, const float* dxp) const;
   ConvShape s_;
   int64_t Hp_ = 0, Wp_ = 0;
   bool padded_ = false;

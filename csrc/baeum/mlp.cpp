@@ -24,6 +24,7 @@ MlpPlan::MlpPlan(std::vector<MlpLayer> layers, MlpLoss loss, float label_smoothi
   while (nconv_ < layers_.size() && layers_[nconv_].conv) ++nconv_;
   parts_.resize(nconv_);
   wt_.resize(nconv_);
+  xin_.resize(nconv_);
 }
 
 int MlpPlan::num_dropouts() const {
@@ -38,7 +39,7 @@ void MlpPlan::reserve(int64_t N) {
   for (size_t l = 0; l < layers_.size(); ++l) {
     const MlpLayer& L = layers_[l];
     const size_t n = static_cast<size_t>(N * L.out);
-    out_[l].resize(n);
+    if (!(L.conv && into_next(l))) out_[l].resize(n);
     if (!L.dropout && L.keep_preact) pre_[l].resize(n);
     if (L.dropout) mask_[l].resize(n);
     widest = std::max({widest, L.in, L.out});
@@ -47,6 +48,9 @@ void MlpPlan::reserve(int64_t N) {
     const DirectConvImage& c = *layers_[l].conv;
     parts_[l].resize(static_cast<size_t>(DirectConvImage::parts(N) * c.partial_floats()));
     if (l > 0) wt_[l].resize(static_cast<size_t>(c.weight_floats()));
+    // New images' borders are zero (resize value-initialises) and are never written.
+    if (c.padded()) xin_[l].resize(static_cast<size_t>(N * c.xp_floats()));
+    if (into_next(l)) std::vector<float>().swap(out_[l]);  // stored in xin_[l + 1] instead
   }
   const int64_t classes = layers_.back().out;
   dlogits_.resize(static_cast<size_t>(N * classes));
@@ -127,8 +131,18 @@ void MlpPlan::step(float* loss, float* pred, const float* x, const float* target
 // Work below ~2^17 FMAs per thread runs on one thread (as conv.cpp's kernels decide).
 constexpr int64_t kConvGrain = int64_t(1) << 17;
 
+bool MlpPlan::into_next(size_t l) const { return l + 1 < nconv_ && layers_[l + 1].conv->padded(); }
+
+namespace {
+float* grow(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+}  // namespace
+
 // Every convolution on image n, then image n + 1: each image's activations go from one
-// layer to the next while they are in cache. Images are disjoint: any thread count.
+// layer to the next while they are in cache. A padded layer's input is written straight
+// into its xp layout in xin_ (the border stays zero). Images are disjoint: any thread count.
 void MlpPlan::conv_forward(const float* x, int64_t N) {
   int64_t fmas = 0;
   for (size_t l = 0; l < nconv_; ++l) fmas += layers_[l].conv->out_floats() * layers_[l].conv->taps();
@@ -136,48 +150,66 @@ void MlpPlan::conv_forward(const float* x, int64_t N) {
   (void)nt;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t n = 0; n < N; ++n) {
-    const float* h = x + n * layers_[0].in;
-    if (n + 1 < N) prefetch_floats(h + layers_[0].in, layers_[0].in);
+    static thread_local std::vector<float> ybuf;
+    const MlpLayer& L0 = layers_[0];
+    const float* img = x + n * L0.in;
+    if (n + 1 < N) prefetch_floats(img + L0.in, L0.in);
+    const float* xp = img;
+    if (L0.conv->padded()) {
+      float* b = xin_[0].data() + n * L0.conv->xp_floats();
+      L0.conv->copy_interior(b, img);
+      xp = b;
+    }
     for (size_t l = 0; l < nconv_; ++l) {
       const MlpLayer& L = layers_[l];
-      float* o = out_[l].data() + n * L.out;
-      L.conv->forward(o, L.keep_preact ? pre_[l].data() + n * L.out : nullptr, h, L.weight, L.bias, L.act);
-      h = o;
+      float* o = into_next(l) ? grow(ybuf, L.out) : out_[l].data() + n * L.out;
+      L.conv->forward_xp(o, nullptr, xp, L.weight, L.bias, L.act);
+      if (into_next(l)) {
+        const DirectConvImage& next = *layers_[l + 1].conv;
+        float* b = xin_[l + 1].data() + n * next.xp_floats();
+        next.copy_interior(b, o);
+        xp = b;
+      } else {
+        xp = o;
+      }
     }
   }
 }
 
-// Everything the backward reads of image n: its input, every layer's output (and z), dout.
+// Everything the backward reads of image n: each layer's input and output, dout.
 void MlpPlan::prefetch_image(const float* x, const float* dout, int64_t n) const {
-  prefetch_floats(x + n * layers_[0].in, layers_[0].in);
   for (size_t l = 0; l < nconv_; ++l) {
     const MlpLayer& L = layers_[l];
-    prefetch_floats(out_[l].data() + n * L.out, L.out);
-    if (L.keep_preact) prefetch_floats(pre_[l].data() + n * L.out, L.out);
+    const DirectConvImage& c = *L.conv;
+    if (c.padded())
+      prefetch_floats(xin_[l].data() + n * c.xp_floats(), c.xp_floats());
+    else if (l == 0)
+      prefetch_floats(x + n * L.in, L.in);
   }
-  prefetch_floats(dout + n * layers_[nconv_ - 1].out, layers_[nconv_ - 1].out);
+  const MlpLayer& last = layers_[nconv_ - 1];
+  prefetch_floats(out_[nconv_ - 1].data() + n * last.out, last.out);
+  prefetch_floats(dout + n * last.out, last.out);
 }
 
 // dout: d loss / d (last convolution's output), (N, out). Per partial p (its images in
 // order, as conv2d_backward's direct path), each image goes down through every
-// convolution; the input gradient of layer l > 0 is one image in a per-thread buffer that
-// layer l − 1 consumes at once. The first layer's input gradient is not needed.
+// convolution. Layer l's output y_l and its gradient dy_l share a layout: contiguous for
+// the last layer, else conv l+1's xp layout (dy_l is conv l+1's data gradient, a per-thread
+// image). dz_l = dy_l·f'(y_l) is formed row by row from the interior, which is also the
+// unpad. The first layer's input gradient is not needed.
 void MlpPlan::conv_backward(const float* x, const float* dout, int64_t N) {
   const int64_t P = DirectConvImage::parts(N);
-  int64_t fmas = 0, widest = 1;
+  int64_t fmas = 0;
   for (size_t l = 0; l < nconv_; ++l) {
     const MlpLayer& L = layers_[l];
     fmas += 2 * L.conv->out_floats() * L.conv->taps();
-    widest = std::max(widest, L.in);
     if (l > 0) L.conv->transpose_weight(wt_[l].data(), L.weight);
   }
   const int nt = static_cast<int>(std::min<int64_t>(threads_for(N * fmas, kConvGrain), P));
   (void)nt;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t p = 0; p < P; ++p) {
-    static thread_local std::vector<float> img_a, img_b;
-    if (static_cast<int64_t>(img_a.size()) < widest) img_a.resize(static_cast<size_t>(widest));
-    if (static_cast<int64_t>(img_b.size()) < widest) img_b.resize(static_cast<size_t>(widest));
+    static thread_local std::vector<float> dzbuf, dx_a, dx_b;
     for (size_t l = 0; l < nconv_; ++l) {
       float* part = parts_[l].data() + p * layers_[l].conv->partial_floats();
       std::fill(part, part + layers_[l].conv->partial_floats(), 0.0f);
@@ -185,16 +217,41 @@ void MlpPlan::conv_backward(const float* x, const float* dout, int64_t N) {
     for (int64_t n = p * N / P; n < (p + 1) * N / P; ++n) {
       if (n + 1 < N) prefetch_image(x, dout, n + 1);
       const float* d = dout + n * layers_[nconv_ - 1].out;
-      float* bufs[2] = {img_a.data(), img_b.data()};
       for (size_t l = nconv_; l-- > 0;) {
         const MlpLayer& L = layers_[l];
         const DirectConvImage& c = *L.conv;
-        float* dimg = l > 0 ? bufs[l & 1] : nullptr;
-        const float* img = l > 0 ? out_[l - 1].data() + n * L.in : x + n * L.in;
-        c.backward(dimg, parts_[l].data() + p * c.partial_floats(), d, img, out_[l].data() + n * L.out,
-                   L.keep_preact ? pre_[l].data() + n * L.out : nullptr, l > 0 ? wt_[l].data() : nullptr, L.act,
-                   L.alpha);
-        d = dimg;
+        // y_l and dy_l: rows of OW·OC floats, row stride `row`, from offset `off`
+        const float* y;
+        int64_t off = 0, row = c.shape().OW * c.shape().OC;
+        if (into_next(l)) {
+          const DirectConvImage& next = *layers_[l + 1].conv;
+          y = xin_[l + 1].data() + n * next.xp_floats();
+          off = next.xp_interior(), row = next.xp_row();
+        } else {
+          y = out_[l].data() + n * L.out;
+        }
+        const int64_t OH = c.shape().OH, OW = c.shape().OW, OC = c.shape().OC;
+        const float* dz = d;
+        if (L.act != Act::linear || off != 0 || row != OW * OC) {
+          float* b = grow(dzbuf, L.out);
+          for (int64_t i = 0; i < OH; ++i) {
+            if (L.act == Act::linear)
+              std::copy(d + off + i * row, d + off + i * row + OW * OC, b + i * OW * OC);
+            else
+              activation_backward(b + i * OW * OC, d + off + i * row, nullptr, y + off + i * row, OW, OC, L.act,
+                                  L.alpha);
+          }
+          dz = b;
+        }
+        const float* xp = c.padded()  ? xin_[l].data() + n * c.xp_floats()
+                          : l == 0    ? x + n * L.in
+                                      : out_[l - 1].data() + n * L.in;
+        c.weights_xp(parts_[l].data() + p * c.partial_floats(), xp, dz);
+        if (l > 0) {
+          float* dxp = grow(l & 1 ? dx_a : dx_b, c.xp_floats());
+          c.data_xp(dxp, dz, wt_[l].data());
+          d = dxp;
+        }
       }
     }
   }

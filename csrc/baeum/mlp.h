@@ -24,7 +24,12 @@
 // L1/L2 and the batch-sized input gradients of the convolutions are never formed. Partials
 // of the weight gradients hold the same images as the layer path's (DirectConvImage::parts),
 // so the bits are the same. The last convolution's (OH,OW,OC) output row is the Flatten.
-// Shapes: x (N, D_0) (images: (N, H, W, C) read as rows of D_0 = H·W·C); target (N, U_L) one-hot/binary or labels (N) for sparse; loss (N);
+// A convolution with padding reads its input in the zero-bordered layout its kernels want
+// (DirectConvImage "xp"); the step stores that input in that layout (the first layer's
+// copy of x, the previous layer's output), so an image is padded once per step, not once
+// per pass, and the backward reads activations and gradients in place (no pad, no unpad).
+// Shapes: x (N, D_0) (images: (N, H, W, C) read as rows of D_0 = H·W·C); target (N, U_L)
+// one-hot/binary or labels (N) for sparse; loss (N);
 // pred (N, U_L) = f_L(z_L) (probabilities, as the layer path's output).
 #pragma once
 #include <cstdint>
@@ -78,11 +83,13 @@ class MlpPlan {
   std::vector<std::vector<float>> out_, pre_, mask_;
   std::vector<float> dlogits_, dloss_, grad_a_, grad_b_;
   std::vector<std::vector<float>> parts_, wt_;  // per convolution: gradient partials, wᵀ
+  std::vector<std::vector<float>> xin_;  // per padded convolution: its input images, xp layout
   int64_t capacity_ = 0;
   size_t nconv_ = 0;  // leading convolution layers
   void conv_forward(const float* x, int64_t N);
   void conv_backward(const float* x, const float* dout, int64_t N);
   void prefetch_image(const float* x, const float* dout, int64_t n) const;
+  bool into_next(size_t l) const;  // conv l's output is stored padded, as conv l+1's input
   void reserve(int64_t N);
 };
 

@@ -95,6 +95,8 @@ class PyMlpPlan {
         L.act = static_cast<baeum::Act>(act);
         L.alpha = t[6].cast<float>();
         L.keep_preact = t[7].cast<bool>();
+        if (conv && L.keep_preact)
+          throw py::value_error("MlpPlan: a convolution's pre-activation is not kept (relu/linear only)");
       } else {
         throw py::value_error("MlpPlan: layer kind must be 'conv', 'dense' or 'dropout', got " + kind);
       }

@@ -74,6 +74,9 @@ CASES = [
     ((12, 12, 8), [("conv", 8, 3, 1, "same", "relu", {"dilation_rate": 2}),
                    ("conv", 32, 5, 1, "valid", None, {"use_bias": False})]),
     ((7, 7, 1), [("conv", 8, 7, 1, "valid", "relu")]),                         # kernel = image
+    # padded in width only, and the stride skips the last input row; even kernel 'same'
+    ((12, 9, 8), [("conv", 8, (1, 3), 2, "same", "relu"), ("conv", 16, (2, 3), 1, "same", None),
+                  ("conv", 8, 3, 1, "same", "relu")]),
 ]
 
 
