@@ -698,6 +698,15 @@ DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
   d_->C = s.C, d_->OC = s.OC, d_->Kg = s.KH * s.KW * s.C, d_->OHW = s.OH * s.OW, d_->KT = s.KH * s.KW;
   d_->OW = s.OW, d_->SWC = s.SW * s.C;
   d_->pixoff = pixoff_.data(), d_->tapoff = tapoff_.data(), d_->celloff = celloff_.data();
+  d_->outoff = nullptr;
+}
+
+DirectConvImage::DirectConvImage(const ConvShape& s, int64_t out_offset, int64_t out_row)
+    : DirectConvImage(s) {
+  outoff_.resize(static_cast<size_t>(s.OH * s.OW));
+  for (int64_t oh = 0; oh < s.OH; ++oh)
+    for (int64_t ow = 0; ow < s.OW; ++ow) outoff_[oh * s.OW + ow] = out_offset + oh * out_row + ow * s.OC;
+  d_->outoff = outoff_.data();
 }
 
 DirectConvImage::~DirectConvImage() = default;

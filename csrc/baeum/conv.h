@@ -79,6 +79,9 @@ class DirectConvImage {
   static int64_t parts(int64_t N);  // P: number of weight-gradient partials for N images
 
   explicit DirectConvImage(const ConvShape& s);  // s.N is not used
+  // forward/forward_xp write output pixel (oh, ow) at out + out_offset + oh·out_row + ow·OC
+  // (e.g. straight into the next convolution's padded layout) instead of (OH, OW, OC) rows.
+  DirectConvImage(const ConvShape& s, int64_t out_offset, int64_t out_row);
   ~DirectConvImage();
   DirectConvImage(const DirectConvImage&) = delete;
   DirectConvImage& operator=(const DirectConvImage&) = delete;
@@ -122,7 +125,7 @@ class DirectConvImage {
   ConvShape s_;
   int64_t Hp_ = 0, Wp_ = 0;
   bool padded_ = false;
-  std::vector<int64_t> pixoff_, tapoff_, celloff_;
+  std::vector<int64_t> pixoff_, tapoff_, celloff_, outoff_;
   std::unique_ptr<DirectConv> d_;
 };
 

@@ -57,6 +57,15 @@ __attribute__((always_inline)) inline void fwd_store(const DirectConv& d, __m256
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v) acc[p][v] = _mm256_max_ps(zero, acc[p][v]);
   }
+  if (d.outoff) {  // pixel rows at given offsets (the next layer's padded layout)
+#pragma GCC unroll 14
+    for (int p = 0; p < P; ++p) {
+      float* q = out + d.outoff[r + p];
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) _mm256_storeu_ps(q + 8 * v, acc[p][v]);
+    }
+    return;
+  }
   float* q = out + r * OC;
 #pragma GCC unroll 14
   for (int p = 0; p < P; ++p)

@@ -26,10 +26,12 @@ struct DirectConv {
   const int64_t* pixoff;    // OHW entries
   const int64_t* tapoff;    // Kg entries
   const int64_t* celloff;   // KT entries: (kh·DH)·ld + (kw·DW)·C
+  const int64_t* outoff;    // null, or OHW entries: forward output pixel r at out + outoff[r]
+                            // instead of out + r·OC (pre stays (OHW, OC))
 };
 
 #if defined(BAEUM_X86)
-// out/pre: the image's (OHW, OC) rows; pre may be null; bias may be null; relu: f = relu else linear.
+// out/pre: the image's (OHW, OC) rows (out: at outoff when given); pre may be null; bias may be null; relu: f = relu else linear.
 void direct_forward_avx2(const DirectConv& d, const float* xp, const float* weight, const float* bias,
                          bool relu, float* out, float* pre);
 // part (Kg, OC) += this image's weight gradient; pbias (OC) += Σ_r dz[r, :].

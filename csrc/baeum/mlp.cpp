@@ -22,6 +22,14 @@ MlpPlan::MlpPlan(std::vector<MlpLayer> layers, MlpLoss loss, float label_smoothi
   pre_.resize(layers_.size());
   mask_.resize(layers_.size());
   while (nconv_ < layers_.size() && layers_[nconv_].conv) ++nconv_;
+  // A convolution followed by a padded one writes its output straight into that one's
+  // zero-bordered input layout (no copy; the backward reads it there too).
+  for (size_t l = 0; l + 1 < nconv_; ++l) {
+    const DirectConvImage& next = *layers_[l + 1].conv;
+    if (next.padded())
+      layers_[l].conv = std::make_shared<const DirectConvImage>(layers_[l].conv->shape(), next.xp_interior(),
+                                                                next.xp_row());
+  }
   parts_.resize(nconv_);
   wt_.resize(nconv_);
   xin_.resize(nconv_);
@@ -142,7 +150,8 @@ float* grow(std::vector<float>& v, int64_t n) {
 
 // Every convolution on image n, then image n + 1: each image's activations go from one
 // layer to the next while they are in cache. A padded layer's input is written straight
-// into its xp layout in xin_ (the border stays zero). Images are disjoint: any thread count.
+// into its xp layout in xin_ (the first layer's by a copy of x, the others by the previous
+// layer's kernel; the border stays zero). Images are disjoint: any thread count.
 void MlpPlan::conv_forward(const float* x, int64_t N) {
   int64_t fmas = 0;
   for (size_t l = 0; l < nconv_; ++l) fmas += layers_[l].conv->out_floats() * layers_[l].conv->taps();
@@ -150,7 +159,6 @@ void MlpPlan::conv_forward(const float* x, int64_t N) {
   (void)nt;
 #pragma omp parallel for num_threads(nt) schedule(static)
   for (int64_t n = 0; n < N; ++n) {
-    static thread_local std::vector<float> ybuf;
     const MlpLayer& L0 = layers_[0];
     const float* img = x + n * L0.in;
     if (n + 1 < N) prefetch_floats(img + L0.in, L0.in);
@@ -162,16 +170,10 @@ void MlpPlan::conv_forward(const float* x, int64_t N) {
     }
     for (size_t l = 0; l < nconv_; ++l) {
       const MlpLayer& L = layers_[l];
-      float* o = into_next(l) ? grow(ybuf, L.out) : out_[l].data() + n * L.out;
+      float* o = into_next(l) ? xin_[l + 1].data() + n * layers_[l + 1].conv->xp_floats()
+                              : out_[l].data() + n * L.out;
       L.conv->forward_xp(o, nullptr, xp, L.weight, L.bias, L.act);
-      if (into_next(l)) {
-        const DirectConvImage& next = *layers_[l + 1].conv;
-        float* b = xin_[l + 1].data() + n * next.xp_floats();
-        next.copy_interior(b, o);
-        xp = b;
-      } else {
-        xp = o;
-      }
+      xp = o;
     }
   }
 }
