@@ -558,8 +558,32 @@ struct Seq {
   bool back;
   const uint8_t* mask;
   const float* rmask;  // (N, U) recurrent dropout mask or null (SimpleRNN, LSTM)
+  // Per-gate path (rnn_gatemask_*): gmask (G, N, U), xmask (G, N, F), null = ones.
+  bool pg = false;
+  const float* gmask = nullptr;
+  const float* xmask = nullptr;
   int64_t time(int64_t s) const { return back ? T - 1 - s : s; }
   bool masked(int64_t n, int64_t t) const { return mask && !mask[n * T + t]; }
+  // Gate k's recurrent / input mask row of batch row n, or null (= ones).
+  const float* gm(int64_t k, int64_t n) const { return gmask ? gmask + (k * N + n) * U : nullptr; }
+  const float* xm(int64_t k, int64_t n) const { return xmask ? xmask + (k * N + n) * F : nullptr; }
+};
+
+// dst[j] = src[j] ⊙ m[j] (m null: copy), j < n.
+RNN_INLINE void mul_mask(float* dst, const float* src, const float* m, int64_t n) {
+  if (m) {
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j] * m[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
+  }
+}
+
+// Per-gate path: the right operands packed per gate, and the input-side biases.
+struct GatePack {
+  const float* inp;  // (N, T, F)
+  const float* w[4];  // LSTM: [W_k; R_k] packed ((F + U) × U); GRU: W_k packed (F × U)
+  const float* r[4];  // GRU: R_k packed (U × U)
+  const float* b[4];  // input-side bias block k padded to U + 24, or null (no bias)
 };
 
 // Threads for a whole sequence: rows split in blocks of kRowBlock.
@@ -601,12 +625,17 @@ void for_row_blocks(const Seq& q, Fn f) {
 RNN_CLONES
 // xin != null (LSTM with tanh / sigmoid, any F): rp packs [W; R] ((F + U) × GU) and each step computes
 // z = x_t·W + b + h_{s−1}·R in one product straight into the cache (xbias: b padded).
+// gp != null (q.pg, per-gate masks): each step builds the rows a_k = [x_t ⊙ mx_k | h_{s−1} ⊙ m_k]
+// per gate k, then LSTM z_k = a_k·[W_k; R_k] + b_k into the cache (one product per gate, the
+// same flops as the fused step); GRU the input side x·W_k + b_k into the cache and the
+// recurrent side (h ⊙ m_k)·R_k into hp, so the gate passes below run unchanged.
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
-                  const float* c0, const float* xin, const float* xbias) {
-  const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW;
+                  const float* c0, const float* xin, const float* xbias, const GatePack* gp) {
+  const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW, F = q.F, LD = F + U;
   std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
-      bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0);
+      bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0),
+      pga(gp ? static_cast<size_t>(q.G * m * LD) : 0);
   const float* bh = (q.cell == Cell::gru && bias) ? bias + GU : nullptr;  // recurrent bias
   const bool fused = fused_acts(q.act, q.ract);
   const int64_t U8 = U & ~int64_t(7);
@@ -629,7 +658,24 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
     if (q.rmask)  // recurrent dropout: (h_{s−1} ⊙ mask)·R (the state itself is not dropped)
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < U; ++j) hm[i * U + j] = hprev[i * ldh + j] * q.rmask[(r0 + i) * U + j];
-    if (xin) {
+    if (gp) {
+      for (int64_t k = 0; k < q.G; ++k)
+        for (int64_t i = 0; i < m; ++i) {
+          float* a = pga.data() + (k * m + i) * LD;
+          mul_mask(a, gp->inp + ((r0 + i) * T + t) * F, q.xm(k, r0 + i), F);
+          mul_mask(a + F, hprev + i * ldh, q.gm(k, r0 + i), U);
+        }
+      for (int64_t k = 0; k < q.G; ++k) {
+        float* zk = cache + (r0 * T + t) * CW + k * U;
+        const float* a = pga.data() + k * m * LD;
+        if (q.cell == Cell::lstm) {
+          packed_gemm2(zk, T * CW, a, LD, F, a + F, LD, U, gp->b[k], gp->w[k], m, U);
+        } else {
+          packed_gemm2(zk, T * CW, a, LD, F, a, LD, 0, gp->b[k], gp->w[k], m, U);
+          if (k < ncols / U) packed_gemm(hp.data() + k * U, GU, a + F, LD, gp->r[k], m, U, U);
+        }
+      }
+    } else if (xin) {
       // Why: the input projection done here, per step, lands in L1 right before the gates
       // read it, instead of a separate pass writing all N·T·GU values (13 MB at 128 units)
       // out to memory and reading them back; bias and both products are one kernel call.
@@ -643,7 +689,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
     for (int64_t i = 0; i < m; ++i) {
       const int64_t n = r0 + i;
       float* z = cache + (n * T + t) * CW;
-      const float* hr = xin ? nullptr : hp.data() + i * GU;
+      const float* hr = (xin || (gp && q.cell == Cell::lstm)) ? nullptr : hp.data() + i * GU;
       const float* hpv = hprev + i * ldh;
       float* hout = hs + (n * T + s) * U;
       switch (q.cell) {
@@ -673,7 +719,8 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
             if (q.masked(n, t)) std::memcpy(cn, cprev, sizeof(float) * U);
             break;
           }
-          for (int64_t j = 0; j < GU; ++j) z[j] += hr[j];
+          if (hr)
+            for (int64_t j = 0; j < GU; ++j) z[j] += hr[j];
           act_inplace(z, 2 * U, q.ract);
           act_inplace(z + 2 * U, U, q.act);
           act_inplace(z + 3 * U, U, q.ract);
@@ -729,7 +776,9 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
           for (int64_t j = 0; j < 2 * U; ++j) z[j] += hr[j];
           act_inplace(z, 2 * U, q.ract);
           float* rh = z + 3 * U;
-          for (int64_t j = 0; j < U; ++j) rh[j] = z[U + j] * hpv[j];
+          // per-gate masks: the candidate multiplies r ⊙ (h_{s−1} ⊙ m_h), row a_2's h part
+          const float* hq = gp ? pga.data() + (2 * m + i) * LD + F : hpv;
+          for (int64_t j = 0; j < U; ++j) rh[j] = z[U + j] * hq[j];
           break;
         }
       }
@@ -819,7 +868,51 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
           for (int64_t j = 0; j < GU; ++j) cache[r * CW + j] += bias[j];
     }
     forward_rows(q, r0, r1, hs, cs, cache, rp, rp_h, bias, h0, c0, fuse_x ? inp : nullptr,
-                 xbias.empty() ? nullptr : xbias.data());
+                 xbias.empty() ? nullptr : xbias.data(), nullptr);
+  });
+}
+
+void rnn_gatemask_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp,
+                          const float* weight, const float* rweight, const float* bias,
+                          const float* h0, const float* c0, const uint8_t* mask,
+                          const float* gmask, const float* xmask, int64_t N, int64_t T,
+                          int64_t F, int64_t U, Act act, Act ract, bool go_backwards) {
+  if (N <= 0 || T <= 0 || U <= 0) return;
+  const int64_t G = rnn_gates(cell), GU = G * U;
+  Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask, nullptr};
+  q.pg = true;
+  q.gmask = gmask;
+  q.xmask = xmask;
+  // Per gate k, packed once for all T steps: LSTM [W_k; R_k] ((F + U) × U), so each step's
+  // z_k = [x_t ⊙ mx_k | h ⊙ m_k]·[W_k; R_k] + b_k is one kernel call as in the fused path;
+  // GRU W_k (F × U) and R_k (U × U) apart (the gates need the two sides separately).
+  const bool lstm = cell == Cell::lstm;
+  const int64_t nw = packed_size(lstm ? F + U : F, U), nr = lstm ? 0 : packed_size(U, U);
+  const int64_t PB = U + 24;  // a padded bias block (the panels read up to 23 past U)
+  thread_local std::vector<float> pack;
+  const size_t need = static_cast<size_t>(G * (nw + nr + PB));
+  if (pack.size() < need) pack.resize(need);
+  GatePack gp{};
+  gp.inp = inp;
+  for (int64_t k = 0; k < G; ++k) {
+    float* w = pack.data() + k * (nw + nr + PB);
+    pack_panels(w, lstm ? F + U : F, U, [&](int64_t i, int64_t j) {
+      return i < F ? weight[i * GU + k * U + j] : rweight[(i - F) * GU + k * U + j];
+    });
+    gp.w[k] = w;
+    if (!lstm) {
+      pack_panels(w + nw, U, U, [&](int64_t i, int64_t j) { return rweight[i * GU + k * U + j]; });
+      gp.r[k] = w + nw;
+    }
+    if (bias) {  // input-side bias: LSTM (4U), GRU row 0 of (2, 3U), reset_before (3U)
+      float* b = w + nw + nr;
+      std::fill(b, b + PB, 0.0f);
+      std::copy(bias + k * U, bias + (k + 1) * U, b);
+      gp.b[k] = b;
+    }
+  }
+  for_row_blocks(q, [&](int64_t r0, int64_t r1) {
+    forward_rows(q, r0, r1, hs, cs, cache, nullptr, gp.r[2], bias, h0, c0, nullptr, nullptr, &gp);
   });
 }
 
@@ -838,6 +931,10 @@ struct BackBufs {
   const float* rt_h;  // GRU reset_before: rows 2U..3U of Rᵀ (U × U) packed
   const float* wt;    // Wᵀ (GU × F) packed, when dX is computed per thread (F ≤ kSmallF)
   float* dinp;        // (N, T, F) or null
+  // Per-gate path (q.pg): xrow holds per (n, t) the rows [x_t ⊙ mx_k | h_{s−1} ⊙ m_k | 1] of
+  // every gate k side by side (ldh = G·(F + U + 1)), the left operands of dW_k, dR_k, db_k.
+  const float* rtk[4] = {};  // R_kᵀ (U × U) packed
+  const float* wtk[4] = {};  // W_kᵀ (U × F) packed (with input masks; else wt is used)
 };
 
 RNN_CLONES
@@ -870,13 +967,24 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
       float* hp_out = B.hprev + (n * T + t) * B.ldh;
-      if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
+      if (q.pg) {
+        const int64_t F = q.F, LG = F + U + 1;
+        const float* xi = B.inp + (n * T + t) * F;
+        for (int64_t k = 0; k < q.G; ++k) {
+          float* row = B.xrow + (n * T + t) * B.ldh + k * LG;
+          mul_mask(row, xi, q.xm(k, n), F);
+          mul_mask(row + F, hpv, q.gm(k, n), U);
+          row[F + U] = 1.0f;
+        }
+      } else if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
         float* xr = B.xrow + (n * T + t) * B.ldh;
         const float* xi = B.inp + (n * T + t) * q.F;
         for (int64_t f = 0; f < q.F; ++f) xr[f] = xi[f];
         hp_out[U] = 1.0f;
       }
-      if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
+      if (q.pg) {
+        // rows written above
+      } else if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
         const float* rm = q.rmask + n * U;
         for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
       } else {
@@ -991,15 +1099,43 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
         float* gx = B.dgx + (n * T + t) * GU;
         const float* dr = tmp.data() + i * U;
         float* dir = direct.data() + i * U;
-        for (int64_t j = 0; j < U; ++j) {
-          gx[U + j] = dr[j] * hpv[j];
-          dir[j] += dr[j] * z[U + j];
+        const float* mh = q.pg ? q.gm(2, n) : nullptr;  // q = r ⊙ (h_{s−1} ⊙ m_h)
+        if (mh) {
+          for (int64_t j = 0; j < U; ++j) {
+            const float drm = dr[j] * mh[j];
+            gx[U + j] = drm * hpv[j];
+            dir[j] += drm * z[U + j];
+          }
+        } else {
+          for (int64_t j = 0; j < U; ++j) {
+            gx[U + j] = dr[j] * hpv[j];
+            dir[j] += dr[j] * z[U + j];
+          }
         }
         mul_dact(gx, z, 2 * U, q.ract);
       }
-      packed_gemm(dhn.data(), U, gx0, T * GU, B.rt, m, 2 * U, U);
-    } else {
+      if (!q.pg) packed_gemm(dhn.data(), U, gx0, T * GU, B.rt, m, 2 * U, U);
+    } else if (!q.pg) {
       packed_gemm(dhn.data(), U, gh0, T * GU, B.rt, m, GU, U);
+    }
+    if (q.pg) {
+      // dh_{s−1} = Σ_k (dG_k·R_kᵀ) ⊙ m_k (reset_before: k = z, r; the candidate's part went
+      // into `direct` above). One product per gate: the mask scales its output columns.
+      const int64_t KG = q.cell == Cell::gru_reset_before ? 2 : q.G;
+      for (int64_t k = 0; k < KG; ++k) {
+        packed_gemm(tmp.data(), U, gh0 + k * U, T * GU, B.rtk[k], m, U, U);
+        for (int64_t i = 0; i < m; ++i) {
+          const float* mk = q.gm(k, r0 + i);
+          const float* tk = tmp.data() + i * U;
+          float* dn = dhn.data() + i * U;
+          if (k == 0)
+            mul_mask(dn, tk, mk, U);
+          else if (mk)
+            for (int64_t j = 0; j < U; ++j) dn[j] += tk[j] * mk[j];
+          else
+            for (int64_t j = 0; j < U; ++j) dn[j] += tk[j];
+        }
+      }
     }
     for (int64_t i = 0; i < m; ++i) {
       float* dn = dhn.data() + i * U;
@@ -1014,8 +1150,31 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       }
     }
   }
-  if (B.wt && B.dinp)  // dX rows of this thread: (m·T × GU)·Wᵀ
+  if (B.wt && B.dinp) {  // dX rows of this thread: (m·T × GU)·Wᵀ
     packed_gemm(B.dinp + r0 * T * q.F, q.F, B.dgx + r0 * T * GU, GU, B.wt, m * T, GU, q.F);
+  } else if (q.pg && B.dinp && q.F > 0) {
+    // per-gate input masks: dx_t = Σ_k (dG_k·W_kᵀ) ⊙ mx_k, one batch row (T × F) at a time
+    const int64_t F = q.F;
+    std::vector<float> tx(static_cast<size_t>(T * F));
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t n = r0 + i;
+      float* dx = B.dinp + n * T * F;
+      for (int64_t k = 0; k < q.G; ++k) {
+        packed_gemm(tx.data(), F, B.dgx + n * T * GU + k * U, GU, B.wtk[k], T, U, F);
+        const float* mx = q.xm(k, n);
+        for (int64_t r = 0; r < T; ++r) {
+          const float* a = tx.data() + r * F;
+          float* o = dx + r * F;
+          if (k == 0)
+            mul_mask(o, a, mx, F);
+          else if (mx)
+            for (int64_t f = 0; f < F; ++f) o[f] += a[f] * mx[f];
+          else
+            for (int64_t f = 0; f < F; ++f) o[f] += a[f];
+        }
+      }
+    }
+  }
   if (dh0) std::memcpy(dh0 + r0 * U, dhn.data(), sizeof(float) * mu);
   if (dc0) std::memcpy(dc0 + r0 * U, dcn.data(), sizeof(float) * mu);
 }
@@ -1099,6 +1258,96 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
   }
   if (dinp && F > 0 && !small_f)
     sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
+}
+
+void rnn_gatemask_backward(Cell cell, float* dinp, float* dweight, float* drweight, float* dbias,
+                           float* dh0, float* dc0, const float* dhs, const float* dc_last,
+                           const float* inp, const float* weight, const float* rweight,
+                           const float* h0, const float* c0, const uint8_t* mask,
+                           const float* gmask, const float* xmask, const float* hs,
+                           const float* cs, const float* cache, int64_t N, int64_t T, int64_t F,
+                           int64_t U, Act act, Act ract, bool go_backwards) {
+  const int64_t G = rnn_gates(cell), GU = G * U;
+  if (N <= 0 || T <= 0 || U <= 0) {
+    if (dinp) std::fill(dinp, dinp + std::max<int64_t>(0, N * T * F), 0.0f);
+    if (dh0) std::fill(dh0, dh0 + std::max<int64_t>(0, N * U), 0.0f);
+    if (dc0) std::fill(dc0, dc0 + std::max<int64_t>(0, N * U), 0.0f);
+    return;
+  }
+  Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask, nullptr};
+  q.pg = true;
+  q.gmask = gmask;
+  q.xmask = xmask;
+  thread_local std::vector<float> dgx, dgh, rows, pack;
+  const bool two = cell == Cell::gru;
+  const int64_t LG = F + U + 1, ldx = G * LG;  // per gate [x ⊙ mx_k | h ⊙ m_k | 1]
+  const size_t ng = static_cast<size_t>(N * T * GU), nx = static_cast<size_t>(N * T * ldx);
+  if (dgx.size() < ng) dgx.resize(ng);
+  if (two && dgh.size() < ng) dgh.resize(ng);
+  if (rows.size() < nx) rows.resize(nx);
+  // R_kᵀ per gate (U × U), and Wᵀ for dX: whole (GU × F) without input masks (one product
+  // as the unmasked path), else W_kᵀ per gate (U × F).
+  const int64_t nr = packed_size(U, U);
+  const int64_t nwt = dinp && F > 0 ? (xmask ? G * packed_size(U, F) : packed_size(GU, F)) : 0;
+  if (pack.size() < static_cast<size_t>(G * nr + nwt)) pack.resize(static_cast<size_t>(G * nr + nwt));
+  BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), rows.data(), ldx, rows.data(), inp,
+             nullptr, nullptr, nullptr, dinp};
+  for (int64_t k = 0; k < G; ++k) {
+    float* p = pack.data() + k * nr;
+    pack_panels(p, U, U, [&](int64_t j, int64_t i) { return rweight[i * GU + k * U + j]; });
+    B.rtk[k] = p;
+  }
+  if (cell == Cell::gru_reset_before) B.rt_h = B.rtk[2];
+  if (nwt > 0) {
+    float* p = pack.data() + G * nr;
+    if (!xmask) {
+      pack_panels(p, GU, F, [&](int64_t j, int64_t f) { return weight[f * GU + j]; });
+      B.wt = p;
+    } else {
+      for (int64_t k = 0; k < G; ++k) {
+        float* pk = p + k * packed_size(U, F);
+        pack_panels(pk, U, F, [&](int64_t j, int64_t f) { return weight[f * GU + k * U + j]; });
+        B.wtk[k] = pk;
+      }
+    }
+  }
+  for_row_blocks(q, [&](int64_t r0, int64_t r1) {
+    backward_rows(q, r0, r1, B, dh0, dc0, dhs, dc_last, h0, c0, hs, cs, cache);
+  });
+  // Weight gradients, one GEMM per gate over all N·T rows (gate k's rows are the k-th
+  // [x ⊙ mx_k | h ⊙ m_k | 1] block): LSTM dW_k, dR_k and db_k in one product; GRU dW_k from
+  // the input-side and dR_k from the recurrent-side gradients (reset_before: dR_h pairs the
+  // saved q = r ⊙ h ⊙ m_h), biases as column sums.
+  const int64_t NT = N * T;
+  if (cell == Cell::lstm) {
+    thread_local std::vector<float> wg;
+    if (wg.size() < static_cast<size_t>(LG * U)) wg.resize(static_cast<size_t>(LG * U));
+    for (int64_t k = 0; k < G; ++k) {
+      sgemm(true, false, LG, U, NT, 1.0f, rows.data() + k * LG, ldx, B.dgx + k * U, GU, 0.0f,
+            wg.data(), U);
+      for (int64_t f = 0; f < F; ++f)
+        for (int64_t j = 0; j < U; ++j) dweight[f * GU + k * U + j] += wg[f * U + j];
+      for (int64_t i = 0; i < U; ++i)
+        for (int64_t j = 0; j < U; ++j) drweight[i * GU + k * U + j] += wg[(F + i) * U + j];
+      if (dbias)
+        for (int64_t j = 0; j < U; ++j) dbias[k * U + j] += wg[(F + U) * U + j];
+    }
+    return;
+  }
+  for (int64_t k = 0; k < G; ++k) {
+    const float* a = rows.data() + k * LG;
+    if (F > 0)
+      sgemm(true, false, F, U, NT, 1.0f, a, ldx, B.dgx + k * U, GU, 1.0f, dweight + k * U, GU);
+    if (cell == Cell::gru_reset_before && k == 2)
+      sgemm(true, false, U, U, NT, 1.0f, cache + 3 * U, q.CW, B.dgx + 2 * U, GU, 1.0f,
+            drweight + 2 * U, GU);
+    else
+      sgemm(true, false, U, U, NT, 1.0f, a + F, ldx, B.dgh + k * U, GU, 1.0f, drweight + k * U, GU);
+  }
+  if (dbias) {
+    bias_grad(dbias, B.dgx, NT, GU);
+    if (cell == Cell::gru) bias_grad(dbias + GU, B.dgh, NT, GU);
+  }
 }
 
 }  // namespace baeum
