@@ -228,12 +228,17 @@ RNN_INLINE void panel_rows(float* C, int64_t ldc, const float* A1, int64_t lda1,
 
 // C (M×Nc, ldc) = bias + A1 (M×K1, lda1) · P[0:K1] + A2 (M×K2, lda2) · P[K1:], P = the
 // (K1+K2) × Nc right operand packed by pack_panels; bias (null = 0) padded to the panels.
+// cw > Nc: each row of C may be written up to column cw (the caller rewrites columns Nc..cw
+// afterwards), so a last panel wider than what is left is stored whole, as vectors. Why: the
+// per-gate products have Nc = U columns (20 → one 24-wide panel), and the scalar store of 20
+// of 24 lanes cost a quarter of the product.
 RNN_CLONES
 void packed_gemm2(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
                   const float* A2, int64_t lda2, int64_t K2, const float* bias, const float* P,
-                  int64_t M, int64_t Nc) {
+                  int64_t M, int64_t Nc, int64_t cw = 0) {
   for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
-    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
+    const int64_t w = panel_width(Nc - j0);
+    const int64_t nb = j0 + w <= cw ? w : std::min(w, Nc - j0);
     const float* b = bias ? bias + j0 : nullptr;
     if (w == 16)
       panel_rows<2>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
@@ -245,10 +250,10 @@ void packed_gemm2(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t 
   }
 }
 
-// C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels.
+// C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels (cw as packed_gemm2).
 RNN_INLINE void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
-                            int64_t M, int64_t K, int64_t Nc) {
-  packed_gemm2(C, ldc, A, lda, 0, A, lda, K, nullptr, P, M, Nc);
+                            int64_t M, int64_t K, int64_t Nc, int64_t cw = 0) {
+  packed_gemm2(C, ldc, A, lda, 0, A, lda, K, nullptr, P, M, Nc, cw);
 }
 
 // exp / tanh from fastmath.h (shared with elementwise.cpp); sigmoid from them.
@@ -569,11 +574,14 @@ struct Seq {
   const float* xm(int64_t k, int64_t n) const { return xmask ? xmask + (k * N + n) * F : nullptr; }
 };
 
-// dst[j] = src[j] ⊙ m[j] (m null: copy), j < n.
-RNN_INLINE void mul_mask(float* dst, const float* src, const float* m, int64_t n) {
+// dst[j] = src[j] ⊙ m[j] (m null: copy), j < n; dst does not overlap src or m.
+RNN_INLINE void mul_mask(float* __restrict dst, const float* __restrict src,
+                         const float* __restrict m, int64_t n) {
   if (m) {
+#pragma omp simd
     for (int64_t j = 0; j < n; ++j) dst[j] = src[j] * m[j];
   } else {
+#pragma omp simd
     for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
   }
 }
@@ -617,6 +625,98 @@ void for_row_blocks(const Seq& q, Fn f) {
   }
 #endif
   f(0, q.N);
+}
+
+// ---- per-gate weight gradients -------------------------------------------------------------
+// With per-gate masks gate k's weight gradient pairs dG_k with the masked rows:
+//   dW_k[f, c] = Σ_{n,t} x[n,t,f] · mx_k[n,f] · dG_k[n,t,c]     (dR_k likewise with h, m_k)
+// The mask is fixed over t, so per batch row n it factors out of the sum over t:
+//   dW_k[f, c] += mx_k[n,f] · P_n[f, c],   P_n = X_nᵀ·dG_n  (T-deep, every gate at once).
+// Why: the alternative, one GEMM per gate over G masked copies of the [x | h] rows, packed G
+// times the data (at 20 units that packing cost as much as the products). Here the left
+// rows are the unmasked [x_t | 1 | h_{s−1}] rows, written once, and P_n's operands (T rows of
+// each) stay in L1/L2 while every row block of the thread uses them.
+
+// P (MR × 16·panels, ldp) = A_nᵀ·B_n for MR columns of A (row stride lda) and Nc columns of B
+// (row stride ldb) over T rows, in 16-lane panels (the last panel reads up to 15 floats past
+// Nc: the caller's B buffer has that slack; those lanes are never used).
+template <int MR>
+RNN_INLINE void at_b_block(float* P, int64_t ldp, const float* A, int64_t lda, const float* B,
+                           int64_t ldb, int64_t T, int64_t Nc) {
+  for (int64_t c0 = 0; c0 < Nc; c0 += 16) {
+    v8f acc[MR][2];
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = v8f{};
+    for (int64_t t = 0; t < T; ++t) {
+      const v8f b0 = vload(B + t * ldb + c0), b1 = vload(B + t * ldb + c0 + 8);
+      for (int r = 0; r < MR; ++r) {
+        const float a = A[t * lda + r];
+        acc[r][0] += a * b0;
+        acc[r][1] += a * b1;
+      }
+    }
+    for (int r = 0; r < MR; ++r) {
+      vstore(P + r * ldp + c0, acc[r][0]);
+      vstore(P + r * ldp + c0 + 8, acc[r][1]);
+    }
+  }
+}
+
+// Rows [i0, i1) of C (Mr × Nc, ldc) += Σ_n S_n ⊙ A_nᵀ·B_n, where C row i pairs layout column
+// lo + i of the [x | 1 | h] rows A (lda) with the Nc = KG·U gate columns of B (ldb), and
+// S_n[i, c] = mx_k / 1 / m_k of that column for gate k = c / U and batch row n (1 without
+// masks). Each C element sums n in order, t in order: any row split gives the same bits.
+RNN_CLONES
+void gate_wgrad_rows(const Seq& q, int64_t i0, int64_t i1, float* C, int64_t ldc, const float* A,
+                     int64_t lda, int64_t lo, const float* B, int64_t ldb, int64_t Nc) {
+  const int64_t T = q.T, U = q.U, F = q.F, KG = Nc / U, ldp = (Nc + 15) / 16 * 16;
+  std::vector<float> P(static_cast<size_t>(6 * ldp));
+  for (int64_t n = 0; n < q.N; ++n) {
+    const float* An = A + n * T * lda + lo;
+    const float* Bn = B + n * T * ldb;
+    int64_t i = i0;
+    auto block = [&](auto mr) {
+      constexpr int MR = decltype(mr)::value;
+      at_b_block<MR>(P.data(), ldp, An + i, lda, Bn, ldb, T, Nc);
+      for (int r = 0; r < MR; ++r) {
+        const int64_t col = lo + i + r;  // layout column: x_f (< F), the 1 (F), h_j (> F)
+        float* c = C + (i + r) * ldc;
+        const float* p = P.data() + r * ldp;
+        for (int64_t k = 0; k < KG; ++k) {
+          const float* m = col < F ? q.xm(k, n) : (col > F ? q.gm(k, n) : nullptr);
+          const float sc = m ? m[col < F ? col : col - F - 1] : 1.0f;
+#pragma omp simd
+          for (int64_t j = k * U; j < (k + 1) * U; ++j) c[j] += sc * p[j];
+        }
+      }
+      i += MR;
+    };
+    while (i + 6 <= i1) block(std::integral_constant<int, 6>{});
+    if (i + 4 <= i1) block(std::integral_constant<int, 4>{});
+    if (i + 2 <= i1) block(std::integral_constant<int, 2>{});
+    if (i < i1) block(std::integral_constant<int, 1>{});
+  }
+}
+
+// C (hi − lo rows × Nc, ldc) += the per-gate weight gradient of layout columns [lo, hi) (see
+// gate_wgrad_rows), rows split across threads in blocks of 6.
+void gate_wgrad(const Seq& q, float* C, int64_t ldc, const float* A, int64_t lda, int64_t lo,
+                int64_t hi, const float* B, int64_t ldb, int64_t Nc) {
+  const int64_t Mr = hi - lo, blocks = (Mr + 5) / 6;
+  const int nt = static_cast<int>(
+      std::min<int64_t>(blocks, threads_for(Mr * Nc * q.N * q.T, int64_t(1) << 18)));
+#if defined(BAEUM_OPENMP)
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    {
+      const int tid = thread_id(), team = team_size();
+      const int64_t r0 = std::min(Mr, blocks * tid / team * 6);
+      const int64_t r1 = std::min(Mr, blocks * (tid + 1) / team * 6);
+      if (r0 < r1) gate_wgrad_rows(q, r0, r1, C, ldc, A, lda, lo, B, ldb, Nc);
+    }
+    return;
+  }
+#endif
+  gate_wgrad_rows(q, 0, Mr, C, ldc, A, lda, lo, B, ldb, Nc);
 }
 
 // ---- forward -----------------------------------------------------------------------------
@@ -668,11 +768,15 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       for (int64_t k = 0; k < q.G; ++k) {
         float* zk = cache + (r0 * T + t) * CW + k * U;
         const float* a = pga.data() + k * m * LD;
+        // Gates in increasing k: a whole last panel may spill into gate k+1's columns (its
+        // product comes next) or past GU into φ(c) / m (the gate pass writes them), never
+        // past the row (cw).
         if (q.cell == Cell::lstm) {
-          packed_gemm2(zk, T * CW, a, LD, F, a + F, LD, U, gp->b[k], gp->w[k], m, U);
+          packed_gemm2(zk, T * CW, a, LD, F, a + F, LD, U, gp->b[k], gp->w[k], m, U, CW - k * U);
         } else {
-          packed_gemm2(zk, T * CW, a, LD, F, a, LD, 0, gp->b[k], gp->w[k], m, U);
-          if (k < ncols / U) packed_gemm(hp.data() + k * U, GU, a + F, LD, gp->r[k], m, U, U);
+          packed_gemm2(zk, T * CW, a, LD, F, a, LD, 0, gp->b[k], gp->w[k], m, U, CW - k * U);
+          if (k < ncols / U)
+            packed_gemm(hp.data() + k * U, GU, a + F, LD, gp->r[k], m, U, U, GU - k * U);
         }
       }
     } else if (xin) {
@@ -931,8 +1035,8 @@ struct BackBufs {
   const float* rt_h;  // GRU reset_before: rows 2U..3U of Rᵀ (U × U) packed
   const float* wt;    // Wᵀ (GU × F) packed, when dX is computed per thread (F ≤ kSmallF)
   float* dinp;        // (N, T, F) or null
-  // Per-gate path (q.pg): xrow holds per (n, t) the rows [x_t ⊙ mx_k | h_{s−1} ⊙ m_k | 1] of
-  // every gate k side by side (ldh = G·(F + U + 1)), the left operands of dW_k, dR_k, db_k.
+  // Per-gate path (q.pg): xrow holds per (n, t) the row [x_t | 1 | h_{s−1}] (ldh = F + U + 1),
+  // the left operand of the weight gradients (gate_wgrad applies the masks).
   const float* rtk[4] = {};  // R_kᵀ (U × U) packed
   const float* wtk[4] = {};  // W_kᵀ (U × F) packed (with input masks; else wt is used)
 };
@@ -945,6 +1049,9 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
   const size_t mu = static_cast<size_t>(m * U);
   std::vector<float> dh(mu), dhn(mu, 0.0f), dcn(mu, 0.0f), direct(mu, 0.0f), tmp(mu),
       zeros(mu, 0.0f), dtc(static_cast<size_t>(U));
+  // per-gate path: dG_k·R_kᵀ rows padded to LT so whole panels are stored (see packed_gemm2)
+  const int64_t LT = U + 8;
+  std::vector<float> tpg(q.pg ? static_cast<size_t>(m * LT) : 0);
   if (dc_last) std::memcpy(dcn.data(), dc_last + r0 * U, sizeof(float) * mu);
   const bool fused = fused_acts(q.act, q.ract);
   const int64_t U8 = U & ~int64_t(7);
@@ -967,15 +1074,12 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
       float* hp_out = B.hprev + (n * T + t) * B.ldh;
-      if (q.pg) {
-        const int64_t F = q.F, LG = F + U + 1;
-        const float* xi = B.inp + (n * T + t) * F;
-        for (int64_t k = 0; k < q.G; ++k) {
-          float* row = B.xrow + (n * T + t) * B.ldh + k * LG;
-          mul_mask(row, xi, q.xm(k, n), F);
-          mul_mask(row + F, hpv, q.gm(k, n), U);
-          row[F + U] = 1.0f;
-        }
+      if (q.pg) {  // [x_t | 1 | h_{s−1}], unmasked: gate_wgrad applies the masks per row n
+        const int64_t F = q.F;
+        float* row = B.xrow + (n * T + t) * B.ldh;
+        mul_mask(row, B.inp + (n * T + t) * F, nullptr, F);
+        row[F] = 1.0f;
+        mul_mask(row + F + 1, hpv, nullptr, U);
       } else if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
         float* xr = B.xrow + (n * T + t) * B.ldh;
         const float* xi = B.inp + (n * T + t) * q.F;
@@ -1123,10 +1227,10 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       // into `direct` above). One product per gate: the mask scales its output columns.
       const int64_t KG = q.cell == Cell::gru_reset_before ? 2 : q.G;
       for (int64_t k = 0; k < KG; ++k) {
-        packed_gemm(tmp.data(), U, gh0 + k * U, T * GU, B.rtk[k], m, U, U);
+        packed_gemm(tpg.data(), LT, gh0 + k * U, T * GU, B.rtk[k], m, U, U, LT);
         for (int64_t i = 0; i < m; ++i) {
           const float* mk = q.gm(k, r0 + i);
-          const float* tk = tmp.data() + i * U;
+          const float* tk = tpg.data() + i * LT;
           float* dn = dhn.data() + i * U;
           if (k == 0)
             mul_mask(dn, tk, mk, U);
@@ -1280,8 +1384,9 @@ void rnn_gatemask_backward(Cell cell, float* dinp, float* dweight, float* drweig
   q.xmask = xmask;
   thread_local std::vector<float> dgx, dgh, rows, pack;
   const bool two = cell == Cell::gru;
-  const int64_t LG = F + U + 1, ldx = G * LG;  // per gate [x ⊙ mx_k | h ⊙ m_k | 1]
-  const size_t ng = static_cast<size_t>(N * T * GU), nx = static_cast<size_t>(N * T * ldx);
+  const int64_t ldx = F + U + 1;  // [x | 1 | h] rows
+  // +16: gate_wgrad's last 16-lane panel reads up to 15 floats past a row of dG
+  const size_t ng = static_cast<size_t>(N * T * GU + 16), nx = static_cast<size_t>(N * T * ldx);
   if (dgx.size() < ng) dgx.resize(ng);
   if (two && dgh.size() < ng) dgh.resize(ng);
   if (rows.size() < nx) rows.resize(nx);
@@ -1314,39 +1419,42 @@ void rnn_gatemask_backward(Cell cell, float* dinp, float* dweight, float* drweig
   for_row_blocks(q, [&](int64_t r0, int64_t r1) {
     backward_rows(q, r0, r1, B, dh0, dc0, dhs, dc_last, h0, c0, hs, cs, cache);
   });
-  // Weight gradients, one GEMM per gate over all N·T rows (gate k's rows are the k-th
-  // [x ⊙ mx_k | h ⊙ m_k | 1] block): LSTM dW_k, dR_k and db_k in one product; GRU dW_k from
-  // the input-side and dR_k from the recurrent-side gradients (reset_before: dR_h pairs the
-  // saved q = r ⊙ h ⊙ m_h), biases as column sums.
+  // Weight gradients (gate_wgrad: per batch row the T-deep product, scaled by that row's
+  // masks). Row layout [x | 1 | h]: LSTM dW, db, dR from dG in one pass; GRU dW and db_x
+  // from the input-side gradients, [db_h and] dR from the recurrent side (reset_before: dR_h
+  // pairs the saved q = r ⊙ h ⊙ m_h, unmasked GEMM as in rnn_backward).
   const int64_t NT = N * T;
+  thread_local std::vector<float> wg;
+  if (wg.size() < static_cast<size_t>(ldx * GU)) wg.resize(static_cast<size_t>(ldx * GU));
+  std::fill(wg.begin(), wg.begin() + ldx * GU, 0.0f);
+  float* wx = wg.data();                 // rows x (F), 1
+  float* wh = wg.data() + (F + 1) * GU;  // rows h (U)
   if (cell == Cell::lstm) {
-    thread_local std::vector<float> wg;
-    if (wg.size() < static_cast<size_t>(LG * U)) wg.resize(static_cast<size_t>(LG * U));
-    for (int64_t k = 0; k < G; ++k) {
-      sgemm(true, false, LG, U, NT, 1.0f, rows.data() + k * LG, ldx, B.dgx + k * U, GU, 0.0f,
-            wg.data(), U);
-      for (int64_t f = 0; f < F; ++f)
-        for (int64_t j = 0; j < U; ++j) dweight[f * GU + k * U + j] += wg[f * U + j];
-      for (int64_t i = 0; i < U; ++i)
-        for (int64_t j = 0; j < U; ++j) drweight[i * GU + k * U + j] += wg[(F + i) * U + j];
-      if (dbias)
-        for (int64_t j = 0; j < U; ++j) dbias[k * U + j] += wg[(F + U) * U + j];
-    }
-    return;
-  }
-  for (int64_t k = 0; k < G; ++k) {
-    const float* a = rows.data() + k * LG;
-    if (F > 0)
-      sgemm(true, false, F, U, NT, 1.0f, a, ldx, B.dgx + k * U, GU, 1.0f, dweight + k * U, GU);
-    if (cell == Cell::gru_reset_before && k == 2)
-      sgemm(true, false, U, U, NT, 1.0f, cache + 3 * U, q.CW, B.dgx + 2 * U, GU, 1.0f,
-            drweight + 2 * U, GU);
+    gate_wgrad(q, wx, GU, rows.data(), ldx, 0, ldx, B.dgx, GU, GU);
+  } else {
+    // reset_after: rows x only (db_x is a column sum below), then [1 | h] with dG_h, so
+    // row F becomes db_h; reset_before: [x | 1] (dW, db), then h for R_z, R_r only.
+    const bool ra = cell == Cell::gru;
+    gate_wgrad(q, wx, GU, rows.data(), ldx, 0, ra ? F : F + 1, B.dgx, GU, GU);
+    if (ra)
+      gate_wgrad(q, wh - GU, GU, rows.data(), ldx, F, ldx, B.dgh, GU, GU);
     else
-      sgemm(true, false, U, U, NT, 1.0f, a + F, ldx, B.dgh + k * U, GU, 1.0f, drweight + k * U, GU);
+      gate_wgrad(q, wh, GU, rows.data(), ldx, F + 1, ldx, B.dgh, GU, 2 * U);
   }
+  for (int64_t j = 0; j < F * GU; ++j) dweight[j] += wx[j];
+  const int64_t ncr = cell == Cell::gru_reset_before ? 2 * U : GU;
+  for (int64_t i = 0; i < U; ++i)
+    for (int64_t j = 0; j < ncr; ++j) drweight[i * GU + j] += wh[i * GU + j];
+  if (cell == Cell::gru_reset_before)
+    sgemm(true, false, U, U, NT, 1.0f, cache + 3 * U, q.CW, B.dgx + 2 * U, GU, 1.0f,
+          drweight + 2 * U, GU);
   if (dbias) {
-    bias_grad(dbias, B.dgx, NT, GU);
-    if (cell == Cell::gru) bias_grad(dbias + GU, B.dgh, NT, GU);
+    if (cell == Cell::gru) {
+      bias_grad(dbias, B.dgx, NT, GU);  // row F of wg holds db_h (the second pass)
+      for (int64_t j = 0; j < GU; ++j) dbias[GU + j] += wx[F * GU + j];
+    } else {
+      for (int64_t j = 0; j < GU; ++j) dbias[j] += wx[F * GU + j];
+    }
   }
 }
 
