@@ -12,9 +12,14 @@
 //     both:                  h_s = z⊙h + (1−z)⊙ĥ
 //   mask[n,t] == 0: row n keeps its state (h_s = h_{s−1}, c_s = c_{s−1}).
 //   rmask (N,U), SimpleRNN/LSTM recurrent dropout: the product uses (h⊙rmask)·R instead of h·R.
+//   Per-gate masks (rnn_gatemask_*, Keras implementation 1; LSTM, GRU): mx_k (N,F), m_k (N,U)
+//   per gate k, fixed over t: gate k's products are (x_t⊙mx_k)·W_k and (h⊙m_k)·R_k (GRU
+//   reset_before: ĥ = act(mx_h + (r⊙h⊙m_h)·R_h); the GRU update z⊙h is unmasked).
 // Backward (BPTT, derivation in docs/rnn.md), with dh = ∂L/∂hs[s] + dh_next:
 //   per step: gate gradients dG (pre-activation), dh_prev = dG·Rᵀ + direct terms
 //   after the loop: dW += Xᵀ·dG_all, dR += H_prevᵀ·dG_all, db += Σ dG, dX = dG_all·Wᵀ.
+//   Per-gate masks: dh_prev = Σ_k (dG_k·R_kᵀ) ⊙ m_k (+ direct), dX = Σ_k (dG_k·W_kᵀ) ⊙ mx_k,
+//   dW_k += Σ_n mx_k[n] ⊙ (X_nᵀ·dG_k,n), dR_k += Σ_n m_k[n] ⊙ (H_nᵀ·dG_k,n) (per batch row n).
 //
 // How it is made fast (measurements in docs/rnn.md):
 // * LSTM (tanh / sigmoid): no separate input projection; each step computes
@@ -33,7 +38,10 @@
 //   what backward needs (activations, act(c)), so backward never recomputes an exp; LSTM
 //   rows handle U mod 8 with an overlapping last vector instead of scratch copies;
 // * weight gradients come after the time loop: SimpleRNN / LSTM as one GEMM over the rows
-//   [x_t | h_{s−1} | 1] (dW, dR and db together, dG packed once), GRU as a few GEMMs.
+//   [x_t | h_{s−1} | 1] (dW, dR and db together, dG packed once), GRU as a few GEMMs;
+// * per-gate masks reuse all of the above: per step one product per gate on the rows
+//   [x_t⊙mx_k | h⊙m_k] (the same FLOPs as the fused step), the same gate passes; the weight
+//   gradients per batch row with the masks factored out of the sum over t (gate_wgrad).
 #include "baeum/rnn.h"
 
 #include <algorithm>
@@ -732,7 +740,8 @@ RNN_CLONES
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
                   const float* c0, const float* xin, const float* xbias, const GatePack* gp) {
-  const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW, F = q.F, LD = F + U;
+  const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW, F = q.F;
+  const int64_t XO = q.xmask ? F : 0, LD = XO + U;  // per-gate rows (gp): [x ⊙ mx_k |] h ⊙ m_k
   std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
       bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0),
       pga(gp ? static_cast<size_t>(q.G * m * LD) : 0);
@@ -759,24 +768,29 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < U; ++j) hm[i * U + j] = hprev[i * ldh + j] * q.rmask[(r0 + i) * U + j];
     if (gp) {
+      // Rows a_k = [x_t ⊙ mx_k | h ⊙ m_k] (LD wide, x part at 0), or without input masks
+      // only h ⊙ m_k (XO = 0) and the products read x_t from inp itself (no G copies of it).
       for (int64_t k = 0; k < q.G; ++k)
         for (int64_t i = 0; i < m; ++i) {
           float* a = pga.data() + (k * m + i) * LD;
-          mul_mask(a, gp->inp + ((r0 + i) * T + t) * F, q.xm(k, r0 + i), F);
-          mul_mask(a + F, hprev + i * ldh, q.gm(k, r0 + i), U);
+          if (XO) mul_mask(a, gp->inp + ((r0 + i) * T + t) * F, q.xm(k, r0 + i), F);
+          mul_mask(a + XO, hprev + i * ldh, q.gm(k, r0 + i), U);
         }
+      const float* xr = XO ? nullptr : gp->inp + (r0 * T + t) * F;  // x_t rows, stride T·F
       for (int64_t k = 0; k < q.G; ++k) {
         float* zk = cache + (r0 * T + t) * CW + k * U;
         const float* a = pga.data() + k * m * LD;
+        const float* ax = XO ? a : xr;
+        const int64_t ldx = XO ? LD : T * F;
         // Gates in increasing k: a whole last panel may spill into gate k+1's columns (its
         // product comes next) or past GU into φ(c) / m (the gate pass writes them), never
         // past the row (cw).
         if (q.cell == Cell::lstm) {
-          packed_gemm2(zk, T * CW, a, LD, F, a + F, LD, U, gp->b[k], gp->w[k], m, U, CW - k * U);
+          packed_gemm2(zk, T * CW, ax, ldx, F, a + XO, LD, U, gp->b[k], gp->w[k], m, U, CW - k * U);
         } else {
-          packed_gemm2(zk, T * CW, a, LD, F, a, LD, 0, gp->b[k], gp->w[k], m, U, CW - k * U);
+          packed_gemm2(zk, T * CW, ax, ldx, F, a, LD, 0, gp->b[k], gp->w[k], m, U, CW - k * U);
           if (k < ncols / U)
-            packed_gemm(hp.data() + k * U, GU, a + F, LD, gp->r[k], m, U, U, GU - k * U);
+            packed_gemm(hp.data() + k * U, GU, a + XO, LD, gp->r[k], m, U, U, GU - k * U);
         }
       }
     } else if (xin) {
@@ -881,7 +895,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
           act_inplace(z, 2 * U, q.ract);
           float* rh = z + 3 * U;
           // per-gate masks: the candidate multiplies r ⊙ (h_{s−1} ⊙ m_h), row a_2's h part
-          const float* hq = gp ? pga.data() + (2 * m + i) * LD + F : hpv;
+          const float* hq = gp ? pga.data() + (2 * m + i) * LD + XO : hpv;
           for (int64_t j = 0; j < U; ++j) rh[j] = z[U + j] * hq[j];
           break;
         }
