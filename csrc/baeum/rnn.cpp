@@ -1087,26 +1087,26 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* d = dh.data() + i * U;
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
-      float* hp_out = B.hprev + (n * T + t) * B.ldh;
       if (q.pg) {  // [x_t | 1 | h_{s−1}], unmasked: gate_wgrad applies the masks per row n
         const int64_t F = q.F;
         float* row = B.xrow + (n * T + t) * B.ldh;
         mul_mask(row, B.inp + (n * T + t) * F, nullptr, F);
         row[F] = 1.0f;
         mul_mask(row + F + 1, hpv, nullptr, U);
-      } else if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
-        float* xr = B.xrow + (n * T + t) * B.ldh;
-        const float* xi = B.inp + (n * T + t) * q.F;
-        for (int64_t f = 0; f < q.F; ++f) xr[f] = xi[f];
-        hp_out[U] = 1.0f;
-      }
-      if (q.pg) {
-        // rows written above
-      } else if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
-        const float* rm = q.rmask + n * U;
-        for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
       } else {
-        for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j];  // inline: a memcpy call per row costs more
+        float* hp_out = B.hprev + (n * T + t) * B.ldh;
+        if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
+          float* xr = B.xrow + (n * T + t) * B.ldh;
+          const float* xi = B.inp + (n * T + t) * q.F;
+          for (int64_t f = 0; f < q.F; ++f) xr[f] = xi[f];
+          hp_out[U] = 1.0f;
+        }
+        if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
+          const float* rm = q.rmask + n * U;
+          for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
+        } else {
+          for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j];  // inline: a memcpy call per row costs more
+        }
       }
       float* gx = B.dgx + (n * T + t) * GU;
       float* gh = B.dgh + (n * T + t) * GU;
