@@ -22,3 +22,12 @@ def test_lstm_epoch(benchmark, xy, impl):
     else:
         epoch = baeum_trainer(x, y, cfg["units"], cfg["batch"])
     benchmark.pedantic(epoch, rounds=3, iterations=1)
+
+
+@pytest.mark.parametrize("recurrent_dropout", [0.0, 0.2])
+def test_lstm_epoch_recurrent_dropout(benchmark, xy, recurrent_dropout):
+    """The same baeum model with recurrent_dropout (per-gate masks, rnn_gatemask_*) and without."""
+    x, y = xy
+    cfg = CONFIGS["small"]
+    epoch = baeum_trainer(x, y, cfg["units"], cfg["batch"], recurrent_dropout=recurrent_dropout)
+    benchmark.pedantic(epoch, rounds=3, iterations=1)

@@ -1,12 +1,16 @@
 """LSTM training epochs, baeum vs PyTorch (nn.LSTM) with the same model, same run.
 
-    python benches/rnn.py [--epochs 3] [--threads 1] [--which small,large]
+    python benches/rnn.py [--epochs 3] [--threads 1] [--which small,large] [--recurrent-dropout 0.2]
 
 small: Hands-On ML ch. 15 deep LSTM, LSTM(20, return_sequences=True) → LSTM(20) → Dense(1) on
        7000 series × 50 steps × 1 feature, batch 32, Adam, MSE.
 large: LSTM(128, return_sequences=True) → LSTM(128) → Dense(1), T = 100, batch 64, 1280
        series of 8 features, Adam, MSE.
 Prints the best epoch time of each and the ratio. PyTorch is optional.
+
+--recurrent-dropout r: both LSTM layers get recurrent_dropout=r (Keras implementation 1: one
+recurrent mask per gate, the per-gate kernels). PyTorch's nn.LSTM has no recurrent dropout, so
+this mode compares baeum with r against the same baeum model without it (epochs alternate).
 """
 import argparse
 import os
@@ -34,14 +38,16 @@ def data(n, t, f, seed=42, **_):
     return x, s[:, t].astype(np.float32)
 
 
-def baeum_trainer(x, y, units, batch):
+def baeum_trainer(x, y, units, batch, recurrent_dropout=0.0):
     """A function that trains one epoch of the baeum model (built once)."""
     import baeum
     from baeum.layers import LSTM, Dense, Input
     from baeum.models import Sequential
 
     baeum.utils.set_random_seed(0)
-    m = Sequential([Input((None, x.shape[2])), LSTM(units, return_sequences=True), LSTM(units), Dense(1)])
+    rd = dict(recurrent_dropout=recurrent_dropout)
+    m = Sequential([Input((None, x.shape[2])), LSTM(units, return_sequences=True, **rd), LSTM(units, **rd),
+                    Dense(1)])
     m.compile(optimizer="adam", loss="mse")
 
     def epoch():
@@ -94,6 +100,33 @@ def timed(epoch):
     return time.perf_counter() - w, time.process_time() - c, loss
 
 
+def run_recurrent_dropout(which, epochs, threads, rate):
+    """baeum with recurrent_dropout=rate vs the same model without it, epochs alternating."""
+    import baeum
+
+    baeum.set_num_threads(threads)
+    cfg = CONFIGS[which]
+    x, y = data(**cfg)
+    steps = -(-cfg["n"] // cfg["batch"])
+    print(f"[{which}] LSTM({cfg['units']}, return_sequences=True) → LSTM({cfg['units']}) → Dense(1); "
+          f"{cfg['n']} series × {cfg['t']} steps × {cfg['f']} features, batch {cfg['batch']}, "
+          f"{threads} thread(s); recurrent_dropout={rate} vs 0")
+    masked = baeum_trainer(x, y, cfg["units"], cfg["batch"], recurrent_dropout=rate)
+    plain = baeum_trainer(x, y, cfg["units"], cfg["batch"])
+    a, b = [], []
+    for _ in range(epochs):
+        a.append(timed(masked))
+        b.append(timed(plain))
+    aw, ac = min(r[0] for r in a), min(r[1] for r in a)
+    bw, bc = min(r[0] for r in b), min(r[1] for r in b)
+    print(f"  recurrent_dropout={rate}: best {aw * 1e3:8.1f} ms wall, {ac * 1e3:8.1f} ms CPU  "
+          f"({aw / steps * 1e3:.2f} ms/step)  last loss {a[-1][2]:.4f}")
+    print(f"  no dropout:            best {bw * 1e3:8.1f} ms wall, {bc * 1e3:8.1f} ms CPU  "
+          f"({bw / steps * 1e3:.2f} ms/step)  last loss {b[-1][2]:.4f}")
+    print(f"  masked / unmasked epoch time: {aw / bw:.2f}x (wall), {ac / bc:.2f}x (CPU time)")
+    return aw / bw
+
+
 def run(which, epochs, threads):
     import baeum
 
@@ -135,9 +168,14 @@ def main():
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--which", default="small,large")
+    p.add_argument("--recurrent-dropout", type=float, default=0.0,
+                   help="> 0: time LSTM(recurrent_dropout=r) against the same model without it")
     args = p.parse_args()
     for which in args.which.split(","):
-        run(which, args.epochs, args.threads)
+        if args.recurrent_dropout > 0:
+            run_recurrent_dropout(which, args.epochs, args.threads, args.recurrent_dropout)
+        else:
+            run(which, args.epochs, args.threads)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,14 @@
 //     both:                  h_s = z⊙h + (1−z)⊙ĥ
 //   mask[n,t] == 0: row n keeps its state (h_s = h_{s−1}, c_s = c_{s−1}).
 //   rmask (N,U), SimpleRNN/LSTM recurrent dropout: the product uses (h⊙rmask)·R instead of h·R.
+//   Per-gate masks (rnn_gatemask_*, Keras implementation 1; LSTM, GRU): mx_k (N,F), m_k (N,U)
+//   per gate k, fixed over t: gate k's products are (x_t⊙mx_k)·W_k and (h⊙m_k)·R_k (GRU
+//   reset_before: ĥ = act(mx_h + (r⊙h⊙m_h)·R_h); the GRU update z⊙h is unmasked).
 // Backward (BPTT, derivation in docs/rnn.md), with dh = ∂L/∂hs[s] + dh_next:
 //   per step: gate gradients dG (pre-activation), dh_prev = dG·Rᵀ + direct terms
 //   after the loop: dW += Xᵀ·dG_all, dR += H_prevᵀ·dG_all, db += Σ dG, dX = dG_all·Wᵀ.
+//   Per-gate masks: dh_prev = Σ_k (dG_k·R_kᵀ) ⊙ m_k (+ direct), dX = Σ_k (dG_k·W_kᵀ) ⊙ mx_k,
+//   dW_k += Σ_n mx_k[n] ⊙ (X_nᵀ·dG_k,n), dR_k += Σ_n m_k[n] ⊙ (H_nᵀ·dG_k,n) (per batch row n).
 //
 // How it is made fast (measurements in docs/rnn.md):
 // * LSTM (tanh / sigmoid): no separate input projection; each step computes
@@ -33,7 +38,10 @@
 //   what backward needs (activations, act(c)), so backward never recomputes an exp; LSTM
 //   rows handle U mod 8 with an overlapping last vector instead of scratch copies;
 // * weight gradients come after the time loop: SimpleRNN / LSTM as one GEMM over the rows
-//   [x_t | h_{s−1} | 1] (dW, dR and db together, dG packed once), GRU as a few GEMMs.
+//   [x_t | h_{s−1} | 1] (dW, dR and db together, dG packed once), GRU as a few GEMMs;
+// * per-gate masks reuse all of the above: per step one product per gate on the rows
+//   [x_t⊙mx_k | h⊙m_k] (the same FLOPs as the fused step), the same gate passes; the weight
+//   gradients per batch row with the masks factored out of the sum over t (gate_wgrad).
 #include "baeum/rnn.h"
 
 #include <algorithm>
@@ -228,12 +236,17 @@ RNN_INLINE void panel_rows(float* C, int64_t ldc, const float* A1, int64_t lda1,
 
 // C (M×Nc, ldc) = bias + A1 (M×K1, lda1) · P[0:K1] + A2 (M×K2, lda2) · P[K1:], P = the
 // (K1+K2) × Nc right operand packed by pack_panels; bias (null = 0) padded to the panels.
+// cw > Nc: each row of C may be written up to column cw (the caller rewrites columns Nc..cw
+// afterwards), so a last panel wider than what is left is stored whole, as vectors. Why: the
+// per-gate products have Nc = U columns (20 → one 24-wide panel), and the scalar store of 20
+// of 24 lanes cost a quarter of the product.
 RNN_CLONES
 void packed_gemm2(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t K1,
                   const float* A2, int64_t lda2, int64_t K2, const float* bias, const float* P,
-                  int64_t M, int64_t Nc) {
+                  int64_t M, int64_t Nc, int64_t cw = 0) {
   for (int64_t j0 = 0; j0 < Nc; j0 += panel_width(Nc - j0)) {
-    const int64_t w = panel_width(Nc - j0), nb = std::min(w, Nc - j0);
+    const int64_t w = panel_width(Nc - j0);
+    const int64_t nb = j0 + w <= cw ? w : std::min(w, Nc - j0);
     const float* b = bias ? bias + j0 : nullptr;
     if (w == 16)
       panel_rows<2>(C + j0, ldc, A1, lda1, K1, A2, lda2, K2, b, P, M, nb);
@@ -245,10 +258,10 @@ void packed_gemm2(float* C, int64_t ldc, const float* A1, int64_t lda1, int64_t 
   }
 }
 
-// C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels.
+// C (M×Nc, ldc) = A (M×K, lda) · B, B packed by pack_panels (cw as packed_gemm2).
 RNN_INLINE void packed_gemm(float* C, int64_t ldc, const float* A, int64_t lda, const float* P,
-                            int64_t M, int64_t K, int64_t Nc) {
-  packed_gemm2(C, ldc, A, lda, 0, A, lda, K, nullptr, P, M, Nc);
+                            int64_t M, int64_t K, int64_t Nc, int64_t cw = 0) {
+  packed_gemm2(C, ldc, A, lda, 0, A, lda, K, nullptr, P, M, Nc, cw);
 }
 
 // exp / tanh from fastmath.h (shared with elementwise.cpp); sigmoid from them.
@@ -558,8 +571,35 @@ struct Seq {
   bool back;
   const uint8_t* mask;
   const float* rmask;  // (N, U) recurrent dropout mask or null (SimpleRNN, LSTM)
+  // Per-gate path (rnn_gatemask_*): gmask (G, N, U), xmask (G, N, F), null = ones.
+  bool pg = false;
+  const float* gmask = nullptr;
+  const float* xmask = nullptr;
   int64_t time(int64_t s) const { return back ? T - 1 - s : s; }
   bool masked(int64_t n, int64_t t) const { return mask && !mask[n * T + t]; }
+  // Gate k's recurrent / input mask row of batch row n, or null (= ones).
+  const float* gm(int64_t k, int64_t n) const { return gmask ? gmask + (k * N + n) * U : nullptr; }
+  const float* xm(int64_t k, int64_t n) const { return xmask ? xmask + (k * N + n) * F : nullptr; }
+};
+
+// dst[j] = src[j] ⊙ m[j] (m null: copy), j < n; dst does not overlap src or m.
+RNN_INLINE void mul_mask(float* __restrict dst, const float* __restrict src,
+                         const float* __restrict m, int64_t n) {
+  if (m) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j] * m[j];
+  } else {
+#pragma omp simd
+    for (int64_t j = 0; j < n; ++j) dst[j] = src[j];
+  }
+}
+
+// Per-gate path: the right operands packed per gate, and the input-side biases.
+struct GatePack {
+  const float* inp;  // (N, T, F)
+  const float* w[4];  // LSTM: [W_k; R_k] packed ((F + U) × U); GRU: W_k packed (F × U)
+  const float* r[4];  // GRU: R_k packed (U × U)
+  const float* b[4];  // input-side bias block k padded to U + 24, or null (no bias)
 };
 
 // Threads for a whole sequence: rows split in blocks of kRowBlock.
@@ -595,18 +635,116 @@ void for_row_blocks(const Seq& q, Fn f) {
   f(0, q.N);
 }
 
+// ---- per-gate weight gradients -------------------------------------------------------------
+// With per-gate masks gate k's weight gradient pairs dG_k with the masked rows:
+//   dW_k[f, c] = Σ_{n,t} x[n,t,f] · mx_k[n,f] · dG_k[n,t,c]     (dR_k likewise with h, m_k)
+// The mask is fixed over t, so per batch row n it factors out of the sum over t:
+//   dW_k[f, c] += mx_k[n,f] · P_n[f, c],   P_n = X_nᵀ·dG_n  (T-deep, every gate at once).
+// Why: the alternative, one GEMM per gate over G masked copies of the [x | h] rows, packed G
+// times the data (at 20 units that packing cost as much as the products). Here the left
+// rows are the unmasked [x_t | 1 | h_{s−1}] rows, written once, and P_n's operands (T rows of
+// each) stay in L1/L2 while every row block of the thread uses them.
+
+// P (MR × 16·panels, ldp) = A_nᵀ·B_n for MR columns of A (row stride lda) and Nc columns of B
+// (row stride ldb) over T rows, in 16-lane panels (the last panel reads up to 15 floats past
+// Nc: the caller's B buffer has that slack; those lanes are never used).
+template <int MR>
+RNN_INLINE void at_b_block(float* P, int64_t ldp, const float* A, int64_t lda, const float* B,
+                           int64_t ldb, int64_t T, int64_t Nc) {
+  for (int64_t c0 = 0; c0 < Nc; c0 += 16) {
+    v8f acc[MR][2];
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = v8f{};
+    for (int64_t t = 0; t < T; ++t) {
+      const v8f b0 = vload(B + t * ldb + c0), b1 = vload(B + t * ldb + c0 + 8);
+      for (int r = 0; r < MR; ++r) {
+        const float a = A[t * lda + r];
+        acc[r][0] += a * b0;
+        acc[r][1] += a * b1;
+      }
+    }
+    for (int r = 0; r < MR; ++r) {
+      vstore(P + r * ldp + c0, acc[r][0]);
+      vstore(P + r * ldp + c0 + 8, acc[r][1]);
+    }
+  }
+}
+
+// Rows [i0, i1) of C (Mr × Nc, ldc) += Σ_n S_n ⊙ A_nᵀ·B_n, where C row i pairs layout column
+// lo + i of the [x | 1 | h] rows A (lda) with the Nc = KG·U gate columns of B (ldb), and
+// S_n[i, c] = mx_k / 1 / m_k of that column for gate k = c / U and batch row n (1 without
+// masks). Each C element sums n in order, t in order: any row split gives the same bits.
+RNN_CLONES
+void gate_wgrad_rows(const Seq& q, int64_t i0, int64_t i1, float* C, int64_t ldc, const float* A,
+                     int64_t lda, int64_t lo, const float* B, int64_t ldb, int64_t Nc) {
+  const int64_t T = q.T, U = q.U, F = q.F, KG = Nc / U, ldp = (Nc + 15) / 16 * 16;
+  std::vector<float> P(static_cast<size_t>(6 * ldp));
+  for (int64_t n = 0; n < q.N; ++n) {
+    const float* An = A + n * T * lda + lo;
+    const float* Bn = B + n * T * ldb;
+    int64_t i = i0;
+    auto block = [&](auto mr) {
+      constexpr int MR = decltype(mr)::value;
+      at_b_block<MR>(P.data(), ldp, An + i, lda, Bn, ldb, T, Nc);
+      for (int r = 0; r < MR; ++r) {
+        const int64_t col = lo + i + r;  // layout column: x_f (< F), the 1 (F), h_j (> F)
+        float* c = C + (i + r) * ldc;
+        const float* p = P.data() + r * ldp;
+        for (int64_t k = 0; k < KG; ++k) {
+          const float* m = col < F ? q.xm(k, n) : (col > F ? q.gm(k, n) : nullptr);
+          const float sc = m ? m[col < F ? col : col - F - 1] : 1.0f;
+#pragma omp simd
+          for (int64_t j = k * U; j < (k + 1) * U; ++j) c[j] += sc * p[j];
+        }
+      }
+      i += MR;
+    };
+    while (i + 6 <= i1) block(std::integral_constant<int, 6>{});
+    if (i + 4 <= i1) block(std::integral_constant<int, 4>{});
+    if (i + 2 <= i1) block(std::integral_constant<int, 2>{});
+    if (i < i1) block(std::integral_constant<int, 1>{});
+  }
+}
+
+// C (hi − lo rows × Nc, ldc) += the per-gate weight gradient of layout columns [lo, hi) (see
+// gate_wgrad_rows), rows split across threads in blocks of 6.
+void gate_wgrad(const Seq& q, float* C, int64_t ldc, const float* A, int64_t lda, int64_t lo,
+                int64_t hi, const float* B, int64_t ldb, int64_t Nc) {
+  const int64_t Mr = hi - lo, blocks = (Mr + 5) / 6;
+  const int nt = static_cast<int>(
+      std::min<int64_t>(blocks, threads_for(Mr * Nc * q.N * q.T, int64_t(1) << 18)));
+#if defined(BAEUM_OPENMP)
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    {
+      const int tid = thread_id(), team = team_size();
+      const int64_t r0 = std::min(Mr, blocks * tid / team * 6);
+      const int64_t r1 = std::min(Mr, blocks * (tid + 1) / team * 6);
+      if (r0 < r1) gate_wgrad_rows(q, r0, r1, C, ldc, A, lda, lo, B, ldb, Nc);
+    }
+    return;
+  }
+#endif
+  gate_wgrad_rows(q, 0, Mr, C, ldc, A, lda, lo, B, ldb, Nc);
+}
+
 // ---- forward -----------------------------------------------------------------------------
 
 // rp: R packed (U × GU), or for GRU reset_before R[:, :2U] packed, then R[:, 2U:] at rp_h.
 RNN_CLONES
 // xin != null (LSTM with tanh / sigmoid, any F): rp packs [W; R] ((F + U) × GU) and each step computes
 // z = x_t·W + b + h_{s−1}·R in one product straight into the cache (xbias: b padded).
+// gp != null (q.pg, per-gate masks): each step builds the rows a_k = [x_t ⊙ mx_k | h_{s−1} ⊙ m_k]
+// per gate k, then LSTM z_k = a_k·[W_k; R_k] + b_k into the cache (one product per gate, the
+// same flops as the fused step); GRU the input side x·W_k + b_k into the cache and the
+// recurrent side (h ⊙ m_k)·R_k into hp, so the gate passes below run unchanged.
 void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, float* cache,
                   const float* rp, const float* rp_h, const float* bias, const float* h0,
-                  const float* c0, const float* xin, const float* xbias) {
-  const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW;
+                  const float* c0, const float* xin, const float* xbias, const GatePack* gp) {
+  const int64_t m = r1 - r0, T = q.T, U = q.U, GU = q.GU, CW = q.CW, F = q.F;
+  const int64_t XO = q.xmask ? F : 0, LD = XO + U;  // per-gate rows (gp): [x ⊙ mx_k |] h ⊙ m_k
   std::vector<float> hp(static_cast<size_t>(m * GU)), zeros(static_cast<size_t>(m * U), 0.0f),
-      bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0);
+      bzero(static_cast<size_t>(3 * U), 0.0f), hm(q.rmask ? static_cast<size_t>(m * U) : 0),
+      pga(gp ? static_cast<size_t>(q.G * m * LD) : 0);
   const float* bh = (q.cell == Cell::gru && bias) ? bias + GU : nullptr;  // recurrent bias
   const bool fused = fused_acts(q.act, q.ract);
   const int64_t U8 = U & ~int64_t(7);
@@ -629,7 +767,33 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
     if (q.rmask)  // recurrent dropout: (h_{s−1} ⊙ mask)·R (the state itself is not dropped)
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < U; ++j) hm[i * U + j] = hprev[i * ldh + j] * q.rmask[(r0 + i) * U + j];
-    if (xin) {
+    if (gp) {
+      // Rows a_k = [x_t ⊙ mx_k | h ⊙ m_k] (LD wide, x part at 0), or without input masks
+      // only h ⊙ m_k (XO = 0) and the products read x_t from inp itself (no G copies of it).
+      for (int64_t k = 0; k < q.G; ++k)
+        for (int64_t i = 0; i < m; ++i) {
+          float* a = pga.data() + (k * m + i) * LD;
+          if (XO) mul_mask(a, gp->inp + ((r0 + i) * T + t) * F, q.xm(k, r0 + i), F);
+          mul_mask(a + XO, hprev + i * ldh, q.gm(k, r0 + i), U);
+        }
+      const float* xr = XO ? nullptr : gp->inp + (r0 * T + t) * F;  // x_t rows, stride T·F
+      for (int64_t k = 0; k < q.G; ++k) {
+        float* zk = cache + (r0 * T + t) * CW + k * U;
+        const float* a = pga.data() + k * m * LD;
+        const float* ax = XO ? a : xr;
+        const int64_t ldx = XO ? LD : T * F;
+        // Gates in increasing k: a whole last panel may spill into gate k+1's columns (its
+        // product comes next) or past GU into φ(c) / m (the gate pass writes them), never
+        // past the row (cw).
+        if (q.cell == Cell::lstm) {
+          packed_gemm2(zk, T * CW, ax, ldx, F, a + XO, LD, U, gp->b[k], gp->w[k], m, U, CW - k * U);
+        } else {
+          packed_gemm2(zk, T * CW, ax, ldx, F, a, LD, 0, gp->b[k], gp->w[k], m, U, CW - k * U);
+          if (k < ncols / U)
+            packed_gemm(hp.data() + k * U, GU, a + XO, LD, gp->r[k], m, U, U, GU - k * U);
+        }
+      }
+    } else if (xin) {
       // Why: the input projection done here, per step, lands in L1 right before the gates
       // read it, instead of a separate pass writing all N·T·GU values (13 MB at 128 units)
       // out to memory and reading them back; bias and both products are one kernel call.
@@ -643,7 +807,7 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
     for (int64_t i = 0; i < m; ++i) {
       const int64_t n = r0 + i;
       float* z = cache + (n * T + t) * CW;
-      const float* hr = xin ? nullptr : hp.data() + i * GU;
+      const float* hr = (xin || (gp && q.cell == Cell::lstm)) ? nullptr : hp.data() + i * GU;
       const float* hpv = hprev + i * ldh;
       float* hout = hs + (n * T + s) * U;
       switch (q.cell) {
@@ -673,7 +837,8 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
             if (q.masked(n, t)) std::memcpy(cn, cprev, sizeof(float) * U);
             break;
           }
-          for (int64_t j = 0; j < GU; ++j) z[j] += hr[j];
+          if (hr)
+            for (int64_t j = 0; j < GU; ++j) z[j] += hr[j];
           act_inplace(z, 2 * U, q.ract);
           act_inplace(z + 2 * U, U, q.act);
           act_inplace(z + 3 * U, U, q.ract);
@@ -729,7 +894,9 @@ void forward_rows(const Seq& q, int64_t r0, int64_t r1, float* hs, float* cs, fl
           for (int64_t j = 0; j < 2 * U; ++j) z[j] += hr[j];
           act_inplace(z, 2 * U, q.ract);
           float* rh = z + 3 * U;
-          for (int64_t j = 0; j < U; ++j) rh[j] = z[U + j] * hpv[j];
+          // per-gate masks: the candidate multiplies r ⊙ (h_{s−1} ⊙ m_h), row a_2's h part
+          const float* hq = gp ? pga.data() + (2 * m + i) * LD + XO : hpv;
+          for (int64_t j = 0; j < U; ++j) rh[j] = z[U + j] * hq[j];
           break;
         }
       }
@@ -819,7 +986,51 @@ void rnn_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp
           for (int64_t j = 0; j < GU; ++j) cache[r * CW + j] += bias[j];
     }
     forward_rows(q, r0, r1, hs, cs, cache, rp, rp_h, bias, h0, c0, fuse_x ? inp : nullptr,
-                 xbias.empty() ? nullptr : xbias.data());
+                 xbias.empty() ? nullptr : xbias.data(), nullptr);
+  });
+}
+
+void rnn_gatemask_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp,
+                          const float* weight, const float* rweight, const float* bias,
+                          const float* h0, const float* c0, const uint8_t* mask,
+                          const float* gmask, const float* xmask, int64_t N, int64_t T,
+                          int64_t F, int64_t U, Act act, Act ract, bool go_backwards) {
+  if (N <= 0 || T <= 0 || U <= 0) return;
+  const int64_t G = rnn_gates(cell), GU = G * U;
+  Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask, nullptr};
+  q.pg = true;
+  q.gmask = gmask;
+  q.xmask = xmask;
+  // Per gate k, packed once for all T steps: LSTM [W_k; R_k] ((F + U) × U), so each step's
+  // z_k = [x_t ⊙ mx_k | h ⊙ m_k]·[W_k; R_k] + b_k is one kernel call as in the fused path;
+  // GRU W_k (F × U) and R_k (U × U) apart (the gates need the two sides separately).
+  const bool lstm = cell == Cell::lstm;
+  const int64_t nw = packed_size(lstm ? F + U : F, U), nr = lstm ? 0 : packed_size(U, U);
+  const int64_t PB = U + 24;  // a padded bias block (the panels read up to 23 past U)
+  thread_local std::vector<float> pack;
+  const size_t need = static_cast<size_t>(G * (nw + nr + PB));
+  if (pack.size() < need) pack.resize(need);
+  GatePack gp{};
+  gp.inp = inp;
+  for (int64_t k = 0; k < G; ++k) {
+    float* w = pack.data() + k * (nw + nr + PB);
+    pack_panels(w, lstm ? F + U : F, U, [&](int64_t i, int64_t j) {
+      return i < F ? weight[i * GU + k * U + j] : rweight[(i - F) * GU + k * U + j];
+    });
+    gp.w[k] = w;
+    if (!lstm) {
+      pack_panels(w + nw, U, U, [&](int64_t i, int64_t j) { return rweight[i * GU + k * U + j]; });
+      gp.r[k] = w + nw;
+    }
+    if (bias) {  // input-side bias: LSTM (4U), GRU row 0 of (2, 3U), reset_before (3U)
+      float* b = w + nw + nr;
+      std::fill(b, b + PB, 0.0f);
+      std::copy(bias + k * U, bias + (k + 1) * U, b);
+      gp.b[k] = b;
+    }
+  }
+  for_row_blocks(q, [&](int64_t r0, int64_t r1) {
+    forward_rows(q, r0, r1, hs, cs, cache, nullptr, gp.r[2], bias, h0, c0, nullptr, nullptr, &gp);
   });
 }
 
@@ -838,6 +1049,10 @@ struct BackBufs {
   const float* rt_h;  // GRU reset_before: rows 2U..3U of Rᵀ (U × U) packed
   const float* wt;    // Wᵀ (GU × F) packed, when dX is computed per thread (F ≤ kSmallF)
   float* dinp;        // (N, T, F) or null
+  // Per-gate path (q.pg): xrow holds per (n, t) the row [x_t | 1 | h_{s−1}] (ldh = F + U + 1),
+  // the left operand of the weight gradients (gate_wgrad applies the masks).
+  const float* rtk[4] = {};  // R_kᵀ (U × U) packed
+  const float* wtk[4] = {};  // W_kᵀ (U × F) packed (with input masks; else wt is used)
 };
 
 RNN_CLONES
@@ -848,6 +1063,9 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
   const size_t mu = static_cast<size_t>(m * U);
   std::vector<float> dh(mu), dhn(mu, 0.0f), dcn(mu, 0.0f), direct(mu, 0.0f), tmp(mu),
       zeros(mu, 0.0f), dtc(static_cast<size_t>(U));
+  // per-gate path: dG_k·R_kᵀ rows padded to LT so whole panels are stored (see packed_gemm2)
+  const int64_t LT = U + 8;
+  std::vector<float> tpg(q.pg ? static_cast<size_t>(m * LT) : 0);
   if (dc_last) std::memcpy(dcn.data(), dc_last + r0 * U, sizeof(float) * mu);
   const bool fused = fused_acts(q.act, q.ract);
   const int64_t U8 = U & ~int64_t(7);
@@ -869,18 +1087,26 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       float* d = dh.data() + i * U;
       float* dn = dhn.data() + i * U;
       for (int64_t j = 0; j < U; ++j) d[j] = dy[j] + dn[j];
-      float* hp_out = B.hprev + (n * T + t) * B.ldh;
-      if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
-        float* xr = B.xrow + (n * T + t) * B.ldh;
-        const float* xi = B.inp + (n * T + t) * q.F;
-        for (int64_t f = 0; f < q.F; ++f) xr[f] = xi[f];
-        hp_out[U] = 1.0f;
-      }
-      if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
-        const float* rm = q.rmask + n * U;
-        for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
+      if (q.pg) {  // [x_t | 1 | h_{s−1}], unmasked: gate_wgrad applies the masks per row n
+        const int64_t F = q.F;
+        float* row = B.xrow + (n * T + t) * B.ldh;
+        mul_mask(row, B.inp + (n * T + t) * F, nullptr, F);
+        row[F] = 1.0f;
+        mul_mask(row + F + 1, hpv, nullptr, U);
       } else {
-        for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j];  // inline: a memcpy call per row costs more
+        float* hp_out = B.hprev + (n * T + t) * B.ldh;
+        if (B.xrow) {  // [x_t | h_{s−1} | 1]: one GEMM then gives dW, dR and db
+          float* xr = B.xrow + (n * T + t) * B.ldh;
+          const float* xi = B.inp + (n * T + t) * q.F;
+          for (int64_t f = 0; f < q.F; ++f) xr[f] = xi[f];
+          hp_out[U] = 1.0f;
+        }
+        if (q.rmask) {  // dR pairs dG with the dropped-out h the product saw
+          const float* rm = q.rmask + n * U;
+          for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j] * rm[j];
+        } else {
+          for (int64_t j = 0; j < U; ++j) hp_out[j] = hpv[j];  // inline: a memcpy call per row costs more
+        }
       }
       float* gx = B.dgx + (n * T + t) * GU;
       float* gh = B.dgh + (n * T + t) * GU;
@@ -991,15 +1217,43 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
         float* gx = B.dgx + (n * T + t) * GU;
         const float* dr = tmp.data() + i * U;
         float* dir = direct.data() + i * U;
-        for (int64_t j = 0; j < U; ++j) {
-          gx[U + j] = dr[j] * hpv[j];
-          dir[j] += dr[j] * z[U + j];
+        const float* mh = q.pg ? q.gm(2, n) : nullptr;  // q = r ⊙ (h_{s−1} ⊙ m_h)
+        if (mh) {
+          for (int64_t j = 0; j < U; ++j) {
+            const float drm = dr[j] * mh[j];
+            gx[U + j] = drm * hpv[j];
+            dir[j] += drm * z[U + j];
+          }
+        } else {
+          for (int64_t j = 0; j < U; ++j) {
+            gx[U + j] = dr[j] * hpv[j];
+            dir[j] += dr[j] * z[U + j];
+          }
         }
         mul_dact(gx, z, 2 * U, q.ract);
       }
-      packed_gemm(dhn.data(), U, gx0, T * GU, B.rt, m, 2 * U, U);
-    } else {
+      if (!q.pg) packed_gemm(dhn.data(), U, gx0, T * GU, B.rt, m, 2 * U, U);
+    } else if (!q.pg) {
       packed_gemm(dhn.data(), U, gh0, T * GU, B.rt, m, GU, U);
+    }
+    if (q.pg) {
+      // dh_{s−1} = Σ_k (dG_k·R_kᵀ) ⊙ m_k (reset_before: k = z, r; the candidate's part went
+      // into `direct` above). One product per gate: the mask scales its output columns.
+      const int64_t KG = q.cell == Cell::gru_reset_before ? 2 : q.G;
+      for (int64_t k = 0; k < KG; ++k) {
+        packed_gemm(tpg.data(), LT, gh0 + k * U, T * GU, B.rtk[k], m, U, U, LT);
+        for (int64_t i = 0; i < m; ++i) {
+          const float* mk = q.gm(k, r0 + i);
+          const float* tk = tpg.data() + i * LT;
+          float* dn = dhn.data() + i * U;
+          if (k == 0)
+            mul_mask(dn, tk, mk, U);
+          else if (mk)
+            for (int64_t j = 0; j < U; ++j) dn[j] += tk[j] * mk[j];
+          else
+            for (int64_t j = 0; j < U; ++j) dn[j] += tk[j];
+        }
+      }
     }
     for (int64_t i = 0; i < m; ++i) {
       float* dn = dhn.data() + i * U;
@@ -1014,8 +1268,31 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       }
     }
   }
-  if (B.wt && B.dinp)  // dX rows of this thread: (m·T × GU)·Wᵀ
+  if (B.wt && B.dinp) {  // dX rows of this thread: (m·T × GU)·Wᵀ
     packed_gemm(B.dinp + r0 * T * q.F, q.F, B.dgx + r0 * T * GU, GU, B.wt, m * T, GU, q.F);
+  } else if (q.pg && B.dinp && q.F > 0) {
+    // per-gate input masks: dx_t = Σ_k (dG_k·W_kᵀ) ⊙ mx_k, one batch row (T × F) at a time
+    const int64_t F = q.F;
+    std::vector<float> tx(static_cast<size_t>(T * F));
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t n = r0 + i;
+      float* dx = B.dinp + n * T * F;
+      for (int64_t k = 0; k < q.G; ++k) {
+        packed_gemm(tx.data(), F, B.dgx + n * T * GU + k * U, GU, B.wtk[k], T, U, F);
+        const float* mx = q.xm(k, n);
+        for (int64_t r = 0; r < T; ++r) {
+          const float* a = tx.data() + r * F;
+          float* o = dx + r * F;
+          if (k == 0)
+            mul_mask(o, a, mx, F);
+          else if (mx)
+            for (int64_t f = 0; f < F; ++f) o[f] += a[f] * mx[f];
+          else
+            for (int64_t f = 0; f < F; ++f) o[f] += a[f];
+        }
+      }
+    }
+  }
   if (dh0) std::memcpy(dh0 + r0 * U, dhn.data(), sizeof(float) * mu);
   if (dc0) std::memcpy(dc0 + r0 * U, dcn.data(), sizeof(float) * mu);
 }
@@ -1099,6 +1376,100 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
   }
   if (dinp && F > 0 && !small_f)
     sgemm(false, true, NT, F, GU, 1.0f, B.dgx, GU, weight, GU, 0.0f, dinp, F);
+}
+
+void rnn_gatemask_backward(Cell cell, float* dinp, float* dweight, float* drweight, float* dbias,
+                           float* dh0, float* dc0, const float* dhs, const float* dc_last,
+                           const float* inp, const float* weight, const float* rweight,
+                           const float* h0, const float* c0, const uint8_t* mask,
+                           const float* gmask, const float* xmask, const float* hs,
+                           const float* cs, const float* cache, int64_t N, int64_t T, int64_t F,
+                           int64_t U, Act act, Act ract, bool go_backwards) {
+  const int64_t G = rnn_gates(cell), GU = G * U;
+  if (N <= 0 || T <= 0 || U <= 0) {
+    if (dinp) std::fill(dinp, dinp + std::max<int64_t>(0, N * T * F), 0.0f);
+    if (dh0) std::fill(dh0, dh0 + std::max<int64_t>(0, N * U), 0.0f);
+    if (dc0) std::fill(dc0, dc0 + std::max<int64_t>(0, N * U), 0.0f);
+    return;
+  }
+  Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask, nullptr};
+  q.pg = true;
+  q.gmask = gmask;
+  q.xmask = xmask;
+  thread_local std::vector<float> dgx, dgh, rows, pack;
+  const bool two = cell == Cell::gru;
+  const int64_t ldx = F + U + 1;  // [x | 1 | h] rows
+  // +16: gate_wgrad's last 16-lane panel reads up to 15 floats past a row of dG
+  const size_t ng = static_cast<size_t>(N * T * GU + 16), nx = static_cast<size_t>(N * T * ldx);
+  if (dgx.size() < ng) dgx.resize(ng);
+  if (two && dgh.size() < ng) dgh.resize(ng);
+  if (rows.size() < nx) rows.resize(nx);
+  // R_kᵀ per gate (U × U), and Wᵀ for dX: whole (GU × F) without input masks (one product
+  // as the unmasked path), else W_kᵀ per gate (U × F).
+  const int64_t nr = packed_size(U, U);
+  const int64_t nwt = dinp && F > 0 ? (xmask ? G * packed_size(U, F) : packed_size(GU, F)) : 0;
+  if (pack.size() < static_cast<size_t>(G * nr + nwt)) pack.resize(static_cast<size_t>(G * nr + nwt));
+  BackBufs B{dgx.data(), two ? dgh.data() : dgx.data(), rows.data(), ldx, rows.data(), inp,
+             nullptr, nullptr, nullptr, dinp};
+  for (int64_t k = 0; k < G; ++k) {
+    float* p = pack.data() + k * nr;
+    pack_panels(p, U, U, [&](int64_t j, int64_t i) { return rweight[i * GU + k * U + j]; });
+    B.rtk[k] = p;
+  }
+  if (cell == Cell::gru_reset_before) B.rt_h = B.rtk[2];
+  if (nwt > 0) {
+    float* p = pack.data() + G * nr;
+    if (!xmask) {
+      pack_panels(p, GU, F, [&](int64_t j, int64_t f) { return weight[f * GU + j]; });
+      B.wt = p;
+    } else {
+      for (int64_t k = 0; k < G; ++k) {
+        float* pk = p + k * packed_size(U, F);
+        pack_panels(pk, U, F, [&](int64_t j, int64_t f) { return weight[f * GU + k * U + j]; });
+        B.wtk[k] = pk;
+      }
+    }
+  }
+  for_row_blocks(q, [&](int64_t r0, int64_t r1) {
+    backward_rows(q, r0, r1, B, dh0, dc0, dhs, dc_last, h0, c0, hs, cs, cache);
+  });
+  // Weight gradients (gate_wgrad: per batch row the T-deep product, scaled by that row's
+  // masks). Row layout [x | 1 | h]: LSTM dW, db, dR from dG in one pass; GRU dW and db_x
+  // from the input-side gradients, [db_h and] dR from the recurrent side (reset_before: dR_h
+  // pairs the saved q = r ⊙ h ⊙ m_h, unmasked GEMM as in rnn_backward).
+  const int64_t NT = N * T;
+  thread_local std::vector<float> wg;
+  if (wg.size() < static_cast<size_t>(ldx * GU)) wg.resize(static_cast<size_t>(ldx * GU));
+  std::fill(wg.begin(), wg.begin() + ldx * GU, 0.0f);
+  float* wx = wg.data();                 // rows x (F), 1
+  float* wh = wg.data() + (F + 1) * GU;  // rows h (U)
+  if (cell == Cell::lstm) {
+    gate_wgrad(q, wx, GU, rows.data(), ldx, 0, ldx, B.dgx, GU, GU);
+  } else {
+    // reset_after: rows x only (db_x is a column sum below), then [1 | h] with dG_h, so
+    // row F becomes db_h; reset_before: [x | 1] (dW, db), then h for R_z, R_r only.
+    const bool ra = cell == Cell::gru;
+    gate_wgrad(q, wx, GU, rows.data(), ldx, 0, ra ? F : F + 1, B.dgx, GU, GU);
+    if (ra)
+      gate_wgrad(q, wh - GU, GU, rows.data(), ldx, F, ldx, B.dgh, GU, GU);
+    else
+      gate_wgrad(q, wh, GU, rows.data(), ldx, F + 1, ldx, B.dgh, GU, 2 * U);
+  }
+  for (int64_t j = 0; j < F * GU; ++j) dweight[j] += wx[j];
+  const int64_t ncr = cell == Cell::gru_reset_before ? 2 * U : GU;
+  for (int64_t i = 0; i < U; ++i)
+    for (int64_t j = 0; j < ncr; ++j) drweight[i * GU + j] += wh[i * GU + j];
+  if (cell == Cell::gru_reset_before)
+    sgemm(true, false, U, U, NT, 1.0f, cache + 3 * U, q.CW, B.dgx + 2 * U, GU, 1.0f,
+          drweight + 2 * U, GU);
+  if (dbias) {
+    if (cell == Cell::gru) {
+      bias_grad(dbias, B.dgx, NT, GU);  // row F of wg holds db_h (the second pass)
+      for (int64_t j = 0; j < GU; ++j) dbias[GU + j] += wx[F * GU + j];
+    } else {
+      for (int64_t j = 0; j < GU; ++j) dbias[j] += wx[F * GU + j];
+    }
+  }
 }
 
 }  // namespace baeum

@@ -47,4 +47,24 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
                   const float* cache, int64_t N, int64_t T, int64_t F, int64_t U, Act act,
                   Act ract, bool go_backwards);
 
+// Per-gate dropout masks (Keras implementation 1, LSTM / GRU with recurrent_dropout > 0):
+// gmask (G, N, U) one recurrent mask per gate, xmask (G, N, F) one input mask per gate, each
+// fixed for the sequence (null = all ones). Gate k's pre-activation uses (x_t ⊙ xmask[k])·W_k
+// and (h_{s−1} ⊙ gmask[k])·R_k (GRU reset_before: ĥ from (r ⊙ h_{s−1} ⊙ gmask[2])·R_h; the
+// GRU update z ⊙ h_{s−1} is unmasked). Cell: lstm, gru or gru_reset_before. Other buffers,
+// the cache layout and the accumulate / overwrite rules are those of rnn_forward / backward.
+void rnn_gatemask_forward(Cell cell, float* hs, float* cs, float* cache, const float* inp,
+                          const float* weight, const float* rweight, const float* bias,
+                          const float* h0, const float* c0, const uint8_t* mask,
+                          const float* gmask, const float* xmask, int64_t N, int64_t T,
+                          int64_t F, int64_t U, Act act, Act ract, bool go_backwards);
+
+void rnn_gatemask_backward(Cell cell, float* dinp, float* dweight, float* drweight, float* dbias,
+                           float* dh0, float* dc0, const float* dhs, const float* dc_last,
+                           const float* inp, const float* weight, const float* rweight,
+                           const float* h0, const float* c0, const uint8_t* mask,
+                           const float* gmask, const float* xmask, const float* hs,
+                           const float* cs, const float* cache, int64_t N, int64_t T, int64_t F,
+                           int64_t U, Act act, Act ract, bool go_backwards);
+
 }  // namespace baeum

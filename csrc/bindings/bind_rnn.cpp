@@ -1,4 +1,5 @@
-// bind_rnn.cpp — baeum._core.rnn_forward / rnn_backward (SimpleRNN, LSTM, GRU sequences).
+// bind_rnn.cpp — baeum._core.rnn_forward / rnn_backward (SimpleRNN, LSTM, GRU sequences) and
+// rnn_gatemask_forward / rnn_gatemask_backward (LSTM, GRU with per-gate dropout masks).
 // Every buffer is checked (dtype, contiguity, exact shape from N, T, F, U and the cell)
 // before its pointer is taken; friendly errors are raised earlier by baeum.ops.rnn.
 #include <string>
@@ -188,9 +189,125 @@ void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array in
                       prm, phs, pcs, pcache, d.N, d.T, d.F, d.U, a, ra, go_backwards);
 }
 
+// Per-gate masks: (G, N, k) float32 C-contiguous, or None. LSTM / GRU cells only.
+const float* gate_mask_ptr(const py::array& a, const char* name, const Dims& d, int64_t k) {
+  if (!a) return nullptr;
+  const float* p = in_ptr(a, name, -1);
+  need_shape(a, name, {baeum::rnn_gates(d.cell), d.N, k});
+  return p;
+}
+
+Dims gatemask_dims(int cell_id, const py::array& inp, const py::array& kernel,
+                   const py::array& rkernel) {
+  const Dims d = dims(cell_id, inp, kernel, rkernel);
+  if (d.cell == Cell::simple_rnn)
+    throw py::value_error("rnn_gatemask: per-gate masks are for LSTM and GRU cells (SimpleRNN has "
+                          "one gate: use rnn_forward's rmask)");
+  return d;
+}
+
+void rnn_gatemask_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel,
+                          py::object bias_o, py::object h0_o, py::object c0_o, py::object mask_o,
+                          py::object gmask_o, py::object xmask_o, py::array hs, py::object cs_o,
+                          py::array cache, int act, int ract, bool go_backwards) {
+  const Dims d = gatemask_dims(cell_id, inp, kernel, rkernel);
+  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
+  py::array bias = opt(bias_o, "bias"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
+            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs"), gmask = opt(gmask_o, "gmask"),
+            xmask = opt(xmask_o, "xmask");
+  const bool lstm = d.cell == Cell::lstm;
+  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
+  if (!lstm && c0) throw py::value_error("rnn: c0 is for LSTM only");
+  const float* x = static_cast<const float*>(inp.data());
+  const float* w = static_cast<const float*>(kernel.data());
+  const float* r = static_cast<const float*>(rkernel.data());
+  const float* b = in_opt(bias, "bias", bias_shape(d.cell, d.U));
+  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
+  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
+  const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  const float* pgm = gate_mask_ptr(gmask, "gmask", d, d.U);
+  const float* pxm = gate_mask_ptr(xmask, "xmask", d, d.F);
+  float* phs = out_opt(hs, "hs", {d.N, d.T, d.U});
+  float* pcs = out_opt(cs, "cs", {d.N, d.T, d.U});
+  float* pcache = out_opt(cache, "cache", {d.N, d.T, d.CW});
+  for (py::array* o : {&hs, &cs, &cache}) {
+    if (!*o) continue;
+    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0, &mask, &gmask, &xmask})
+      if (*i) require_disjoint(*o, *i, "rnn_gatemask_forward");
+  }
+  require_disjoint(hs, cache, "rnn_gatemask_forward");
+  if (cs)
+    require_disjoint(cs, cache, "rnn_gatemask_forward"), require_disjoint(cs, hs, "rnn_gatemask_forward");
+  py::gil_scoped_release release;
+  baeum::rnn_gatemask_forward(d.cell, phs, pcs, pcache, x, w, r, b, ph0, pc0, m, pgm, pxm, d.N,
+                              d.T, d.F, d.U, a, ra, go_backwards);
+}
+
+void rnn_gatemask_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array inp,
+                           py::array kernel, py::array rkernel, py::object h0_o, py::object c0_o,
+                           py::object mask_o, py::object gmask_o, py::object xmask_o, py::array hs,
+                           py::object cs_o, py::array cache, py::array dkernel, py::array drkernel,
+                           py::object dbias_o, py::object dinp_o, py::object dh0_o,
+                           py::object dc0_o, int act, int ract, bool go_backwards) {
+  const Dims d = gatemask_dims(cell_id, inp, kernel, rkernel);
+  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
+  py::array dc_last = opt(dc_last_o, "dc_last"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
+            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs"), dbias = opt(dbias_o, "dbias"),
+            dinp = opt(dinp_o, "dinp"), dh0 = opt(dh0_o, "dh0"), dc0 = opt(dc0_o, "dc0"),
+            gmask = opt(gmask_o, "gmask"), xmask = opt(xmask_o, "xmask");
+  const bool lstm = d.cell == Cell::lstm;
+  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
+  if (!lstm && (c0 || dc0 || dc_last))
+    throw py::value_error("rnn: c0 / dc0 / dc_last are for LSTM only");
+  const float* x = static_cast<const float*>(inp.data());
+  const float* w = static_cast<const float*>(kernel.data());
+  const float* r = static_cast<const float*>(rkernel.data());
+  const float* pdhs = in_opt(dhs, "dhs", {d.N, d.T, d.U});
+  const float* pdcl = in_opt(dc_last, "dc_last", {d.N, d.U});
+  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
+  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
+  const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  const float* pgm = gate_mask_ptr(gmask, "gmask", d, d.U);
+  const float* pxm = gate_mask_ptr(xmask, "xmask", d, d.F);
+  const float* phs = in_opt(hs, "hs", {d.N, d.T, d.U});
+  const float* pcs = in_opt(cs, "cs", {d.N, d.T, d.U});
+  const float* pcache = in_opt(cache, "cache", {d.N, d.T, d.CW});
+  float* pdk = out_opt(dkernel, "dkernel", {d.F, d.GU});
+  float* pdr = out_opt(drkernel, "drecurrent_kernel", {d.U, d.GU});
+  float* pdb = out_opt(dbias, "dbias", bias_shape(d.cell, d.U));
+  float* pdx = out_opt(dinp, "dinp", {d.N, d.T, d.F});
+  float* pdh0 = out_opt(dh0, "dh0", {d.N, d.U});
+  float* pdc0 = out_opt(dc0, "dc0", {d.N, d.U});
+  const py::array* outs[] = {&dkernel, &drkernel, &dbias, &dinp, &dh0, &dc0};
+  const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0,    &c0,
+                            &hs,  &cs,      &cache, &mask, &gmask,   &xmask};
+  for (const py::array* o : outs) {
+    if (!*o) continue;
+    for (const py::array* i : ins)
+      if (*i) require_disjoint(*o, *i, "rnn_gatemask_backward");
+    for (const py::array* o2 : outs)
+      if (o2 != o && *o2) require_disjoint(*o, *o2, "rnn_gatemask_backward");
+  }
+  py::gil_scoped_release release;
+  baeum::rnn_gatemask_backward(d.cell, pdx, pdk, pdr, pdb, pdh0, pdc0, pdhs, pdcl, x, w, r, ph0,
+                               pc0, m, pgm, pxm, phs, pcs, pcache, d.N, d.T, d.F, d.U, a, ra,
+                               go_backwards);
+}
+
 }  // namespace
 
 void bind_rnn(py::module_& m) {
+  m.def("rnn_gatemask_forward", &rnn_gatemask_forward, py::arg("cell"), py::arg("inp"),
+        py::arg("kernel"), py::arg("recurrent_kernel"), py::arg("bias"), py::arg("h0"),
+        py::arg("c0"), py::arg("mask"), py::arg("gmask"), py::arg("xmask"), py::arg("hs"),
+        py::arg("cs"), py::arg("cache"), py::arg("act"), py::arg("ract"),
+        py::arg("go_backwards"));
+  m.def("rnn_gatemask_backward", &rnn_gatemask_backward, py::arg("cell"), py::arg("dhs"),
+        py::arg("dc_last"), py::arg("inp"), py::arg("kernel"), py::arg("recurrent_kernel"),
+        py::arg("h0"), py::arg("c0"), py::arg("mask"), py::arg("gmask"), py::arg("xmask"),
+        py::arg("hs"), py::arg("cs"), py::arg("cache"), py::arg("dkernel"),
+        py::arg("drecurrent_kernel"), py::arg("dbias"), py::arg("dinp"), py::arg("dh0"),
+        py::arg("dc0"), py::arg("act"), py::arg("ract"), py::arg("go_backwards"));
   m.def("rnn_forward", &rnn_forward, py::arg("cell"), py::arg("inp"), py::arg("kernel"),
         py::arg("recurrent_kernel"), py::arg("bias"), py::arg("h0"), py::arg("c0"),
         py::arg("mask"), py::arg("rmask"), py::arg("hs"), py::arg("cs"), py::arg("cache"),

@@ -332,3 +332,156 @@ def test_core_rnn_rejects_mask_overlapping_an_output(backward):
         with pytest.raises(ValueError, match="rnn_backward: out overlaps"):
             _core.rnn_backward(0, z(n, t, u), None, x, k, r, None, None, mask, None, hs, None, cache,
                                dk, z(u, u), None, None, None, None, 2, 2, False)
+
+
+# ---- the per-gate kernels (_core.rnn_gatemask_forward / _backward) --------------------------
+
+def _zero_rows(opts, rng):
+    """Masks as dropout makes them, plus whole zero rows: gate 0 of row 0 and every gate of
+    the last row get no recurrent input; gate 1 of row 0 no input features."""
+    o = {k: v.copy() for k, v in opts.items()}
+    if "recurrent_mask" in o:
+        o["recurrent_mask"][0, 0] = 0
+        o["recurrent_mask"][:, -1] = 0
+    if "input_mask" in o:
+        o["input_mask"][1, 0] = 0
+    return o
+
+
+# (N, T, F, U): N = 1, T = 1, F = 1, U < 8, U = 8, odd / prime U, F = 0
+GATEMASK_SHAPES = [(1, 1, 1, 1), (1, 7, 1, 5), (4, 1, 3, 9), (3, 5, 1, 8), (2, 3, 4, 3),
+                   (9, 4, 2, 16), (5, 6, 3, 31), (6, 3, 0, 6)]
+
+
+@pytest.mark.parametrize("shape", GATEMASK_SHAPES)
+@pytest.mark.parametrize("cell", PG_CELLS)
+def test_gatemask_kernels_vs_reference(cell, shape, rng):
+    """Every output and gradient of the C++ per-gate path against the float64 reference, with
+    zero mask rows, a sequence mask, initial states, dc_last and go_backwards (odd shapes)."""
+    n, t, f, u = shape
+    idx = GATEMASK_SHAPES.index(shape)
+    p = _problem(rng, cell, *shape)
+    # every third shape without input masks (recurrent_dropout > 0, dropout = 0: x is read
+    # in place, dX is one product)
+    opts = _zero_rows(_gate_masks(rng, cell, n, f, u, ("rec",) if idx % 3 == 2 else ("rec", "inp")), rng)
+    mask = rng.random((n, t)) > 0.3
+    mask[0, 0] = False
+    opts.update(mask=mask, go_backwards=idx % 2 == 1)
+    fwd, grads = _compare(cell, p, rng, **opts)
+    assert np.isfinite(fwd[0]).all() and grads["dkernel"].shape == p["kernel"].shape
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+def test_gatemask_zero_masks_cut_the_inputs(cell, rng):
+    """All-zero recurrent masks: no step sees h_{s−1} through a product, so every step is the
+    first step (h0 changes nothing but the GRU update term); all-zero input masks: x unused,
+    dinp exactly 0, dkernel exactly 0."""
+    n, t, f, u = 4, 5, 3, 6
+    g = GATES[cell]
+    p = _problem(rng, cell, n, t, f, u)
+    opts = dict(recurrent_mask=np.zeros((g, n, u), np.float32), input_mask=np.zeros((g, n, f), np.float32))
+    fwd, grads = _compare(cell, p, rng, **opts)
+    assert not grads["dinp"].any() and not grads["dkernel"].any()
+    assert not grads["drecurrent_kernel"].any()
+    if cell == "lstm":  # z = b for every step: the gates are constant over time
+        np.testing.assert_array_equal(fwd[2][:, 0, :4 * u], fwd[2][:, -1, :4 * u])
+
+
+@pytest.mark.parametrize("cell", PG_CELLS)
+@pytest.mark.parametrize("shape,which", [((40, 8, 10, 24), ("rec", "inp")), ((12, 3, 70, 9), ("rec", "inp")),
+                                         ((40, 8, 10, 24), ("rec",))])
+def test_gatemask_threads_bit_identical(cell, shape, which, rng, threads):
+    """Sizes where the time loop and the per-gate weight gradient both split over 2 threads
+    (and F > 64): every output and gradient is the same bit for bit."""
+    n, t, f, u = shape
+    p = _problem(rng, cell, n, t, f, u)
+    opts = _zero_rows(_gate_masks(rng, cell, n, f, u, which), rng)
+    opts.update(mask=rng.random((n, t)) > 0.2, go_backwards=True)
+    dhs = rng.standard_normal((n, t, u)).astype(np.float32)
+    dcl = rng.standard_normal((n, u)).astype(np.float32) if cell == "lstm" else None
+    results = []
+    for nt in (1, 2):
+        baeum.set_num_threads(nt)
+        fwd = _forward(ops, cell, p, **opts)
+        g = _backward(ops, cell, p, fwd, dhs, dcl, np.float32, **opts)
+        results.append([a for a in fwd if a is not None] + [v for v in g.values() if v is not None])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    assert results[0][0].any()
+
+
+def test_gatemask_gru_reset_before_every_gemm_isa(isa, rng):
+    """reset_before's dR_h is a GEMM (on the saved r ⊙ h ⊙ m_h): same answer on every ISA."""
+    p = _problem(rng, "gru_rb", 7, 4, 3, 10)
+    _compare("gru_rb", p, rng, **_gate_masks(rng, "gru_rb", 7, 3, 10))
+
+
+def _core_args(cell_id, n=3, t=4, f=2, u=5):
+    g = 4 if cell_id == 1 else 3
+    z = lambda *s: np.zeros(s, np.float32)
+    a = dict(inp=z(n, t, f), kernel=z(f, g * u), recurrent_kernel=z(u, g * u),
+             bias=z(2, 3 * u) if cell_id == 2 else z(g * u), gmask=z(g, n, u), xmask=z(g, n, f),
+             hs=z(n, t, u), cs=z(n, t, u) if cell_id == 1 else None,
+             cache=z(n, t, (5 if cell_id == 1 else 4) * u))
+    return a, g
+
+
+def _core_fwd(cell_id, a):
+    from baeum import _core
+    _core.rnn_gatemask_forward(cell_id, a["inp"], a["kernel"], a["recurrent_kernel"], a["bias"],
+                               None, None, None, a["gmask"], a["xmask"], a["hs"], a["cs"], a["cache"],
+                               2, 3, False)
+
+
+def _core_bwd(cell_id, a, **over):
+    from baeum import _core
+    n, t, _ = a["inp"].shape
+    u = a["recurrent_kernel"].shape[0]
+    b = dict(dhs=np.zeros((n, t, u), np.float32), dkernel=np.zeros_like(a["kernel"]),
+             drecurrent_kernel=np.zeros_like(a["recurrent_kernel"]), dbias=np.zeros_like(a["bias"]),
+             dinp=np.zeros_like(a["inp"]), gmask=a["gmask"], xmask=a["xmask"])
+    b.update(over)
+    _core.rnn_gatemask_backward(cell_id, b["dhs"], None, a["inp"], a["kernel"], a["recurrent_kernel"],
+                                None, None, None, b["gmask"], b["xmask"], a["hs"], a["cs"], a["cache"],
+                                b["dkernel"], b["drecurrent_kernel"], b["dbias"], b["dinp"], None, None,
+                                2, 3, False)
+
+
+@pytest.mark.parametrize("cell_id", [1, 2, 3])
+def test_core_gatemask_checks_every_mask_buffer(cell_id):
+    """The bindings check the masks' dtype, contiguity and exact (G, N, U) / (G, N, F) shape
+    before any pointer is used: wrong shapes raise, never read out of bounds."""
+    a, g = _core_args(cell_id)
+    _core_fwd(cell_id, a)  # the right shapes work (all-zero problem)
+    _core_bwd(cell_id, a)
+    n, f, u = 3, 2, 5
+    bad = {
+        "gmask": [np.zeros((g - 1, n, u), np.float32), np.zeros((g, n + 1, u), np.float32),
+                  np.zeros((g, n, u - 1), np.float32), np.zeros((n, u), np.float32),
+                  np.zeros((g, n, f), np.float32)],
+        "xmask": [np.zeros((g + 1, n, f), np.float32), np.zeros((g, n - 1, f), np.float32),
+                  np.zeros((g, n, f + 1), np.float32), np.zeros((g, n, u), np.float32)],
+    }
+    for name, arrays in bad.items():
+        for arr in arrays:
+            with pytest.raises(ValueError, match=f"{name} has shape"):
+                _core_fwd(cell_id, dict(a, **{name: arr}))
+            with pytest.raises(ValueError, match=f"{name} has shape"):
+                _core_bwd(cell_id, a, **{name: arr})
+    with pytest.raises(TypeError, match="gmask must be float32"):
+        _core_fwd(cell_id, dict(a, gmask=np.zeros((g, n, u))))
+    with pytest.raises(ValueError, match="xmask must be C-contiguous"):
+        _core_bwd(cell_id, a, xmask=np.zeros((g, n, 2 * f), np.float32)[:, :, ::2])
+    with pytest.raises(ValueError, match="rnn_gatemask_forward: out overlaps"):
+        _core_fwd(cell_id, dict(a, gmask=a["cache"].reshape(-1)[:g * n * u].reshape(g, n, u)))
+    with pytest.raises(ValueError, match="rnn_gatemask_backward: out overlaps"):
+        dinp = np.zeros((3, 4, 2), np.float32)
+        _core_bwd(cell_id, a, dinp=dinp, xmask=dinp.reshape(-1)[:g * n * f].reshape(g, n, f))
+
+
+def test_core_gatemask_refuses_simple_rnn():
+    from baeum import _core
+    z = lambda *s: np.zeros(s, np.float32)
+    with pytest.raises(ValueError, match="per-gate masks are for LSTM and GRU"):
+        _core.rnn_gatemask_forward(0, z(2, 3, 2), z(2, 4), z(4, 4), None, None, None, None,
+                                   z(1, 2, 4), None, z(2, 3, 4), None, z(2, 3, 4), 2, 2, False)
