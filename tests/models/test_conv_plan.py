@@ -195,3 +195,21 @@ def test_binding_checks_conv_layers():
     assert _core.MlpPlan.conv_supported(8, 8, 1, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, False)
     assert not _core.MlpPlan.conv_supported(8, 8, 1, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, True)  # C = 1
     assert not _core.MlpPlan.conv_supported(8, 8, 1, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 99, False)
+
+
+def test_batches_gathered_one_by_one_train_the_same():
+    # fit gathers shuffled batches into one reused buffer when the fused step runs and x is
+    # large (models/model.py); the layer path gathers once per epoch: same bits, and the
+    # caller's x is untouched.
+    x, _, y = _data((28, 28, 1), 100)
+    assert x.size >= 1 << 16
+    x_before = x.copy()
+    _train_both(DECK, (28, 28, 1), HEAD, n=100, batch=32, epochs=2)
+    outs = []
+    for fused in (True, False):
+        m = _model(DECK, (28, 28, 1), HEAD, "categorical_crossentropy", fused)
+        m.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle="batch")
+        outs.append(m.get_weights())
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(x, x_before)

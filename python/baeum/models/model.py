@@ -407,6 +407,8 @@ class Model(Layer):
         cb.check_log_keys(validating=vx is not None)  # a bad monitor= fails now, not at epoch end
         batch_cb = cb.wants_batch_logs
         rng = brandom.global_generator()
+        per_batch = self._plan is not None and isinstance(x, np.ndarray) and x.size >= (1 << 16)
+        xbuf = np.empty((min(batch_size, n),) + x.shape[1:], x.dtype) if per_batch else None
         self.stop_training = False
         epoch_logs = {}
         _interrupt.install()  # Ctrl+C: never half an optimizer step (baeum/utils/_interrupt.py)
@@ -425,7 +427,10 @@ class Model(Layer):
             else:
                 order = None
             # One gather per epoch, then every batch is a contiguous slice (no copy per step).
-            xe, ye = (x, y) if order is None else (x[order], y[order])
+            # With the fused C++ step (which keeps no reference to its input) the images are
+            # instead gathered batch by batch into one reused buffer: no epoch-sized copy to
+            # page in and stream through memory, and the step reads a batch still in cache.
+            xe, ye = (x, y) if order is None else (x if per_batch else x[order], y[order])
             swe = None if sample_weight is None else (sample_weight if order is None else sample_weight[order])
             total, count = 0.0, 0
             pending = []  # batches whose metric update waits for the end of the epoch
@@ -434,7 +439,11 @@ class Model(Layer):
                     cb.on_train_batch_begin(step)
                 lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
                 yb = ye[lo:hi]
-                value, y_pred = self._train_step(xe[lo:hi], yb, None if swe is None else swe[lo:hi])
+                if per_batch and order is not None:
+                    xb = np.take(x, order[lo:hi], axis=0, out=xbuf[:hi - lo], mode="clip")
+                else:
+                    xb = xe[lo:hi]
+                value, y_pred = self._train_step(xb, yb, None if swe is None else swe[lo:hi])
                 total += value * (hi - lo)
                 count += hi - lo
                 if batch_cb:
