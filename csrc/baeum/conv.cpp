@@ -699,6 +699,9 @@ DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
   d_->OW = s.OW, d_->SWC = s.SW * s.C;
   d_->pixoff = pixoff_.data(), d_->tapoff = tapoff_.data(), d_->celloff = celloff_.data();
   d_->outoff = nullptr;
+  // Why: with 8 filters the filter-vector weight pass spends a broadcast per FMA; taps as
+  // the vector (8 channels of a cell) feed 12 FMAs with 7 loads (conv_avx2.cpp wgt_pass_t).
+  d_->wgrad_t = s.OC == 8 && s.C % 8 == 0;
 }
 
 DirectConvImage::DirectConvImage(const ConvShape& s, int64_t out_offset, int64_t out_row)
@@ -823,7 +826,13 @@ void DirectConvImage::backward(float* dimg, float* part, const float* dout, cons
 void DirectConvImage::reduce(float* dweight, float* dbias, float* parts, int64_t P) const {
   const int64_t wsize = weight_floats();
   sum_partials(parts, P, partial_floats());
-  add_into(dweight, parts, wsize);
+  if (d_->wgrad_t) {  // parts hold dWᵀ (OC, Kg)
+    const int64_t kg = taps(), oc = s_.OC;
+    for (int64_t k = 0; k < kg; ++k)
+      for (int64_t o = 0; o < oc; ++o) dweight[k * oc + o] += parts[o * kg + k];
+  } else {
+    add_into(dweight, parts, wsize);
+  }
   if (dbias) add_into(dbias, parts + wsize, s_.OC);
 }
 

@@ -236,13 +236,79 @@ void wgt_rest(int n, const DirectConv& d, const float* xp, const float* dz, int6
   }
 }
 
+// Transposed pass for 8 filters (DirectConv::wgrad_t: OC = 8, C % 8 == 0): the TAPS are
+// the vector dimension. acc[f][j] holds dW[8(j0+j) .. +8, o0+f] over all pixels: per pixel
+// KV = 3 vector loads of x (8 consecutive channels of a cell each) + 4 dz broadcasts feed
+// 12 FMAs. Why: the filter-vector pass above has only one vector for 8 filters, so each
+// FMA costs a broadcast (9 loads per 8 FMAs); here 7 loads feed 12. part is (OC, Kg) for
+// these layers (conv.cpp's reduce transposes once per step). Same FMAs per (k, o) in the
+// same pixel order as the filter-vector pass: the same bits.
+template <int KV>
+__attribute__((noinline)) void wgt_pass_t(const DirectConv& d, const float* xp, const float* dz, int64_t j0,
+                                          int64_t o0, float* part) {
+  constexpr int F = 4;
+  __m256 acc[F][KV];
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+#pragma GCC unroll 4
+    for (int j = 0; j < KV; ++j) acc[f][j] = _mm256_setzero_ps();
+  int64_t off[KV];
+#pragma GCC unroll 4
+  for (int j = 0; j < KV; ++j) {
+    const int64_t k = 8 * (j0 + j);
+    off[j] = d.celloff[k / d.C] + k % d.C;
+  }
+  const int64_t OHW = d.OHW, OW = d.OW, OC = d.OC, SWC = d.SWC;
+  const float* g = dz + o0;
+  for (int64_t r = 0; r < OHW; r += OW) {
+    const float* base = xp + d.pixoff[r];
+    for (int64_t ow = 0; ow < OW; ++ow, base += SWC, g += OC) {
+      __m256 xv[KV];
+#pragma GCC unroll 4
+      for (int j = 0; j < KV; ++j) xv[j] = _mm256_loadu_ps(base + off[j]);
+#pragma GCC unroll 4
+      for (int f = 0; f < F; ++f) {
+        const __m256 gb = _mm256_broadcast_ss(g + f);
+#pragma GCC unroll 4
+        for (int j = 0; j < KV; ++j) acc[f][j] = _mm256_fmadd_ps(gb, xv[j], acc[f][j]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+#pragma GCC unroll 4
+    for (int j = 0; j < KV; ++j) {
+      float* q = part + (o0 + f) * d.Kg + 8 * (j0 + j);
+      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[f][j]));
+    }
+}
+
+void wgt_image_t(const DirectConv& d, const float* xp, const float* dz, float* part) {
+  const int64_t nv = d.Kg / 8, np = (nv + 2) / 3, q = nv / np, extra = nv % np;
+  for (int64_t i = 0, j = 0; i < np; ++i) {
+    const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+    for (int64_t o0 = 0; o0 < 8; o0 += 4) {
+      if (n == 3) {
+        wgt_pass_t<3>(d, xp, dz, j, o0, part);
+      } else if (n == 2) {
+        wgt_pass_t<2>(d, xp, dz, j, o0, part);
+      } else {
+        wgt_pass_t<1>(d, xp, dz, j, o0, part);
+      }
+    }
+    j += n;
+  }
+}
+
 // Taps per pass ≤ 12 accumulators (V = 1: 8, so the offsets are small immediates and a
 // 16-channel cell is two passes), balanced: n taps in ⌈n/TM⌉ passes of equal size ±1
 // (Why: Kg = 9 as 6 + 3 left a 6-accumulator pass, latency bound; 5 + 4 is not).
 template <int V>
 void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias) {
   constexpr int TM = V == 1 ? 8 : 12 / V;
-  if (d.C < TM) {
+  if (V == 1 && d.wgrad_t) {
+    wgt_image_t(d, xp, dz, part);
+  } else if (d.C < TM) {
     constexpr int TA = 12 / V;
     const int64_t np = (d.Kg + TA - 1) / TA, q = d.Kg / np, extra = d.Kg % np;
     for (int64_t i = 0, k = 0; i < np; ++i) {

@@ -26,6 +26,7 @@ struct DirectConv {
   const int64_t* pixoff;    // OHW entries
   const int64_t* tapoff;    // Kg entries
   const int64_t* celloff;   // KT entries: (kh·DH)·ld + (kw·DW)·C
+  bool wgrad_t;             // weight gradient partial is (OC, Kg), taps as the vector (OC = 8, C % 8 == 0)
   const int64_t* outoff;    // null, or OHW entries: forward output pixel r at out + outoff[r]
                             // instead of out + r·OC (pre stays (OHW, OC))
 };
@@ -34,7 +35,7 @@ struct DirectConv {
 // out/pre: the image's (OHW, OC) rows (out: at outoff when given); pre may be null; bias may be null; relu: f = relu else linear.
 void direct_forward_avx2(const DirectConv& d, const float* xp, const float* weight, const float* bias,
                          bool relu, float* out, float* pre);
-// part (Kg, OC) += this image's weight gradient; pbias (OC) += Σ_r dz[r, :].
+// part (Kg, OC) (or (OC, Kg) when d.wgrad_t) += this image's weight gradient; pbias (OC) += Σ_r dz[r, :].
 void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias);
 // dxp (padded image) += this image's data gradient; wt is (KT, OC, C).
 void direct_data_avx2(const DirectConv& d, const float* dz, const float* wt, float* dxp);

@@ -26,6 +26,12 @@ CASES = [
     (1, 3, 3, 8, 16, 3, 3, (1, 1), (1, 1), "valid"),     # one output pixel: tiles of 1
     (2, 6, 6, 1, 32, 5, 5, (1, 1), (1, 1), "same"),      # C = 1, V = 4: 25 taps in 9 passes of 3/2
     (2, 12, 7, 16, 16, 3, 3, (2, 2), (1, 1), "valid"),   # OW = 3, OHW = 15: V = 2 tiles 5 × 3; data VC = 2
+    # OC = 8, C % 8 == 0: the transposed weight pass (taps as the vector), groups of 3/2/1 vectors
+    (2, 8, 9, 8, 8, 3, 3, (1, 1), (1, 1), "same"),       # 9 tap vectors = 3 + 3 + 3
+    (1, 7, 6, 24, 8, 2, 3, (1, 2), (1, 1), "valid"),     # 18 vectors spanning cells (3 per cell)
+    (2, 6, 5, 8, 8, 1, 2, (1, 1), (1, 1), "same"),       # 2 vectors: one pass of 2
+    (2, 6, 5, 8, 8, 1, 1, (2, 2), (1, 1), "valid"),      # 1 vector (1×1, stride 2)
+    (1, 5, 5, 32, 8, 2, 2, (1, 1), (2, 2), "same"),      # 16 vectors = 3+3+3+3+2+2, dilation
 ]
 
 
