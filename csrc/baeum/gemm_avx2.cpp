@@ -24,12 +24,27 @@ inline __m256i lane_mask(int valid) {  // lanes [0, valid) set
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), idx);
 }
 
+// p[0:n] = x[0:n] for 0 < n < 8 with at most three plain stores (no masked store).
+inline void store_tail(float* p, __m256 x, int n) {
+  __m128 h = _mm256_castps256_ps128(x);
+  if (n >= 4) {
+    _mm_storeu_ps(p, h);
+    h = _mm256_extractf128_ps(x, 1);
+    p += 4, n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(p), h);
+    h = _mm_movehl_ps(h, h);
+    p += 2, n -= 2;
+  }
+  if (n >= 1) _mm_store_ss(p, h);
+}
+
 template <int M, int NV>
 void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
             int n, float beta) {
   const int tail = n - 8 * (NV - 1);
   const __m256i last = lane_mask(tail);
-  const __m256i full = _mm256_set1_epi32(-1);
 
   __m256 acc[M][NV];
 #pragma GCC unroll 8
@@ -61,10 +76,16 @@ void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, in
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
       float* cp = c + r * ldc + 8 * v;
-      const __m256i mk = (v == NV - 1) ? last : full;
+      const bool whole = v < NV - 1 || full_tail;
       __m256 x = acc[r][v];
-      if (beta != 0.0f) x = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(cp, mk), x);
-      _mm256_maskstore_ps(cp, mk, x);
+      if (beta != 0.0f)
+        x = _mm256_fmadd_ps(vbeta, whole ? _mm256_loadu_ps(cp) : _mm256_maskload_ps(cp, last), x);
+      // Why not vmaskmovps for every store: on AMD Zen a masked 256-bit store is microcoded
+      // (tens of µops); full vectors use a plain store and the tail a few narrow ones.
+      if (whole)
+        _mm256_storeu_ps(cp, x);
+      else
+        store_tail(cp, x, tail);
     }
   }
 }
