@@ -11,15 +11,32 @@
 #include "baeum/dense.h"
 
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "baeum/gemm.h"
 
 namespace baeum {
 
+// Outputs up to this many elements (128 KiB: in L2) get bias, preact and activation in one
+// pass over the whole contiguous N×U array after the GEMM. Why: the per-tile epilogue runs
+// once per tile row (bias loop, preact copy, activation dispatch: tens of cycles each), which
+// for narrow layers (U = 1..64) cost as much as the GEMM itself. Same operation on every
+// element either way, so both paths give the same bits.
+constexpr int64_t kPostPassMaxElems = int64_t(1) << 15;
+
 void dense_forward(float* out, float* preact, const float* inp, const float* weight,
                    const float* bias, int64_t N, int64_t D, int64_t U, Act act, float alpha) {
   if (N <= 0 || U <= 0) return;
+  // Leading dimensions must be >= 1 even for empty inner sizes.
+  const int64_t lda = D > 0 ? D : 1;
+  if (N * U <= kPostPassMaxElems) {
+    sgemm(false, false, N, U, D, 1.0f, inp, lda, weight, U, 0.0f, out, U);
+    if (bias) bias_add(out, out, bias, N, U);
+    if (preact) std::memcpy(preact, out, static_cast<size_t>(N * U) * sizeof(float));
+    activation_forward(out, out, N, U, act, alpha);  // softmax: per row of U
+    return;
+  }
   BiasActArgs args;
   args.alpha = alpha;
   args.preact = preact;
@@ -29,8 +46,6 @@ void dense_forward(float* out, float* preact, const float* inp, const float* wei
   ep.bias = bias;
   ep.act = static_cast<int>(act);
   ep.user = &args;
-  // Leading dimensions must be >= 1 even for empty inner sizes.
-  const int64_t lda = D > 0 ? D : 1;
   sgemm(false, false, N, U, D, 1.0f, inp, lda, weight, U, 0.0f, out, U, &ep);
   if (act == Act::softmax) softmax_forward(out, out, N, U, 1);
 }

@@ -128,3 +128,19 @@ def test_dense_errors(rng):
                            dkernel=np.zeros((3, 2), np.float32), dbias=np.zeros(2))
     with pytest.raises(ValueError, match=r"preact has shape"):
         ops.dense_forward(inp, kernel, b, preact=np.empty((2, 2), np.float32))
+
+
+@pytest.mark.parametrize("act", ["relu", "softmax", "tanh", "linear"])
+def test_dense_forward_post_pass_matches_tile_epilogue(act, rng, isa):
+    """Small outputs (N·U ≤ 2¹⁵) get bias/preact/activation in one pass after the GEMM, large
+    ones in the GEMM's tile epilogue: the first rows of a large output equal a small call's."""
+    n_big, d, u = 300, 23, 120  # 36000 outputs: tile epilogue
+    inp, kernel, b = _problem(rng, n_big, d, u)
+    z_big = np.empty((n_big, u), np.float32)
+    big = ops.dense_forward(inp, kernel, b, act, preact=z_big)
+    for n in (1, 7, 10):  # post pass
+        z = np.empty((n, u), np.float32)
+        small = ops.dense_forward(inp[:n].copy(), kernel, b, act, preact=z)
+        np.testing.assert_array_equal(small, big[:n])
+        np.testing.assert_array_equal(z, z_big[:n])
+    np.testing.assert_allclose(big, ref.dense_forward(inp, kernel, b, act), **_tol(d))
