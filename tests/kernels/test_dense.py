@@ -144,3 +144,59 @@ def test_dense_forward_post_pass_matches_tile_epilogue(act, rng, isa):
         np.testing.assert_array_equal(small, big[:n])
         np.testing.assert_array_equal(z, z_big[:n])
     np.testing.assert_allclose(big, ref.dense_forward(inp, kernel, b, act), **_tol(d))
+
+
+def _run(inp, kernel, b, act, dout):
+    n, u = inp.shape[0], kernel.shape[1]
+    z = np.empty((n, u), np.float32)
+    out = ops.dense_forward(inp, kernel, b, act, preact=z)
+    dk = np.zeros(kernel.shape, np.float32)
+    db = np.zeros(u, np.float32)
+    dx = np.empty(inp.shape, np.float32)
+    ops.dense_backward(dout, inp, kernel, out, z, act, dkernel=dk, dbias=db, dinp=dx)
+    return out, z, dk, db, dx
+
+
+@pytest.mark.parametrize("act", ["relu", "softmax", "sigmoid", "linear"])
+def test_dense_narrow_widths_against_reference_and_threads(act, rng, isa, threads):
+    """Every width 1..40 (one and several register tiles, in-place A, softmax on short rows)
+    with K = 1, odd, 30 and empty/odd/256 batches: reference and 1 vs 2 threads bit for bit."""
+    cases = [(n, d, u) for u in range(1, 41) for n, d in ((1, 1), (7, 30), (13, 3))]
+    cases += [(256, d, u) for d, u in ((392, 30), (30, 20), (20, 10), (1, 33), (5, 1))]
+    cases += [(0, 4, 10), (10, 11, 6), (10, 6, 1), (32, 30, 128), (10, 128, 64)]
+    for n, d, u in cases:
+        inp, kernel, b = _problem(rng, n, d, u)
+        dout = rng.standard_normal((n, u)).astype(np.float32)
+        got = []
+        for t in (1, 2):
+            baeum.set_num_threads(t)
+            got.append(_run(inp, kernel, b, act, dout))
+        for x1, x2 in zip(*got):
+            np.testing.assert_array_equal(x1, x2)
+        out, z, dk, db, dx = got[0]
+        z_ref = np.empty((n, u))
+        np.testing.assert_allclose(out, ref.dense_forward(inp, kernel, b, act, preact=z_ref),
+                                   **_tol(d), err_msg=f"{(n, d, u)}")
+        np.testing.assert_allclose(z, z_ref, **_tol(d))
+        dk_ref, db_ref, dx_ref = np.zeros((d, u)), np.zeros(u), np.empty((n, d))
+        ref.dense_backward(dout, inp, kernel, out, z, act, dkernel=dk_ref, dbias=db_ref,
+                           dinp=dx_ref)
+        tol = dict(rtol=5e-4, atol=1e-4 * max(1.0, np.sqrt(n)))
+        np.testing.assert_allclose(dk, dk_ref, **tol, err_msg=f"{(n, d, u)}")
+        np.testing.assert_allclose(db, db_ref, **tol)
+        np.testing.assert_allclose(dx, dx_ref, rtol=5e-4, atol=1e-4 * max(1.0, np.sqrt(u)))
+
+
+def test_dense_softmax_short_rows_extremes(rng):
+    """Short-row softmax: huge logits stay finite and sum to 1, a NaN poisons only its row."""
+    for u in (1, 2, 10, 32, 33):
+        inp = rng.standard_normal((5, 3)).astype(np.float32) * 1e3
+        kernel = rng.standard_normal((3, u)).astype(np.float32)
+        out = ops.dense_forward(inp, kernel, None, "softmax")
+        assert np.isfinite(out).all()
+        np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+        np.testing.assert_allclose(out, ref.dense_forward(inp, kernel, None, "softmax"),
+                                   rtol=1e-4, atol=1e-6)
+        inp[2, 0] = np.nan
+        out = ops.dense_forward(inp, kernel, None, "softmax")
+        assert np.isnan(out[2]).all() and np.isfinite(np.delete(out, 2, axis=0)).all()
