@@ -244,16 +244,24 @@ struct Problem {
 // How B̃ is made for one rectangle of C:
 //  - direct: B needs no transpose and is small (≤ 128 KiB, so it stays in L2): the
 //    micro-kernel reads B itself (row stride ldb) and the packing copy is saved. Large B is
-//    never read directly: rows 4 KiB apart all land in the same L1 sets.
+//    never read directly: rows 4 KiB apart all land in the same L1 sets. Nor is B whose rows
+//    are not whole cache lines apart (ldb not a multiple of 16 floats) when more than
+//    kDirectBMaxRowTiles row tiles would read it: most of its vector loads then straddle two
+//    lines, and a packed copy (aligned, contiguous) is repaid by the reuse — e.g. Dense's
+//    dW = xᵀ·dz with U = 30 ran 5 % faster packed.
 //  - per panel: the rectangle has one MC block of rows, so each KC×NR panel of B̃ is used by
 //    one sweep of ir only: pack it (with its 3 neighbours) just before that sweep, into an
 //    L2-sized buffer, instead of packing the whole KC×NC block out to L3 and reading it back.
 //  - block: the classic upfront pack of KC×NC, reused by every MC block.
 enum class BMode { direct, per_panel, block };
 
+constexpr int64_t kDirectBMaxRowTiles = 8;
+
 static BMode b_mode(const Problem& P, int64_t m, int64_t n, const MicroKernel& uk) {
   // (ld a multiple of 1024 floats = 4 KiB puts every row of a panel in the same L1 set.)
-  if (!P.B.trans && n * P.K <= 32768 && (P.B.ld % 1024 != 0 || P.K <= 16)) return BMode::direct;
+  const bool aliasing = P.B.ld % 1024 == 0 && P.K > 16;
+  const bool straddles = P.B.ld % 16 != 0 && m > kDirectBMaxRowTiles * uk.mr;
+  if (!P.B.trans && n * P.K <= 32768 && !aliasing && !straddles) return BMode::direct;
   if (m <= uk.mc) return BMode::per_panel;
   return BMode::block;
 }
