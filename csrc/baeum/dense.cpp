@@ -16,6 +16,7 @@
 #include <limits>
 #include <vector>
 
+#include "baeum/fastmath.h"
 #include "baeum/gemm.h"
 
 namespace baeum {
@@ -30,19 +31,29 @@ constexpr int64_t kPostPassMaxElems = int64_t(1) << 15;
 // Softmax rows at most this long take softmax_narrow_rows below.
 constexpr int64_t kNarrowSoftmax = 32;
 
+// Why target_clones: the build targets baseline x86-64 (SSE2); the AVX2 / AVX-512 clone picked
+// at load time runs the exponentials 8/16 wide. -ffp-contract=off (CMakeLists.txt) gives every
+// clone the same rounding as the SSE2 code, so results do not depend on the CPU.
+#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
+#define BAEUM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BAEUM_CLONES
+#endif
+
 // y = softmax of each row of the contiguous N×U block y (in place), for short rows (U ≤ 32).
 // Same formula and exponential as softmax_forward: m = max_k x, e = exp(x − m), y = e·(1/Σe).
 // Why: softmax_forward runs a short vector loop with a scalar tail per row (≈ 200 cycles for
-// U = 10); here the exponentials of the whole block go through one vectorised call instead.
+// U = 10); here the exponentials of the whole block run as one long vector loop.
 // The row sum runs in order k = 0..U−1 (softmax_forward's order may differ in the last bit).
-static void softmax_narrow_rows(float* y, int64_t N, int64_t U) {
+BAEUM_CLONES static void softmax_narrow_rows(float* y, int64_t N, int64_t U) {
   for (int64_t r = 0; r < N; ++r) {
     float* row = y + r * U;
     float m = -std::numeric_limits<float>::infinity();
     for (int64_t k = 0; k < U; ++k) m = std::max(m, row[k]);
     for (int64_t k = 0; k < U; ++k) row[k] -= m;
   }
-  activation_forward(y, y, N, U, Act::exponential, 0.0f);
+  const int64_t n = N * U;
+  for (int64_t i = 0; i < n; ++i) y[i] = fast_exp(y[i]);
   for (int64_t r = 0; r < N; ++r) {
     float* row = y + r * U;
     float sum = 0.0f;
