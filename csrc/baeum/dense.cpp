@@ -44,22 +44,30 @@ constexpr int64_t kNarrowSoftmax = 32;
 // Same formula and exponential as softmax_forward: m = max_k x, e = exp(x − m), y = e·(1/Σe).
 // Why: softmax_forward runs a short vector loop with a scalar tail per row (≈ 200 cycles for
 // U = 10); here the exponentials of the whole block run as one long vector loop.
-// The row sum runs in order k = 0..U−1 (softmax_forward's order may differ in the last bit).
+// Max and sum run as two interleaved chains (even and odd k), half as long as one: the max
+// is exact in any order (std::max skips a NaN either way; exp then spreads it over the row);
+// the sum is s_even + s_odd, a fixed order that may differ from softmax_forward's in the
+// last bit.
 BAEUM_CLONES static void softmax_narrow_rows(float* y, int64_t N, int64_t U) {
   for (int64_t r = 0; r < N; ++r) {
     float* row = y + r * U;
-    float m = -std::numeric_limits<float>::infinity();
-    for (int64_t k = 0; k < U; ++k) m = std::max(m, row[k]);
-    for (int64_t k = 0; k < U; ++k) row[k] -= m;
+    float m0 = -std::numeric_limits<float>::infinity(), m1 = m0;
+    int64_t k = 0;
+    for (; k + 2 <= U; k += 2) m0 = std::max(m0, row[k]), m1 = std::max(m1, row[k + 1]);
+    if (k < U) m0 = std::max(m0, row[k]);
+    const float m = std::max(m0, m1);
+    for (k = 0; k < U; ++k) row[k] -= m;
   }
   const int64_t n = N * U;
   for (int64_t i = 0; i < n; ++i) y[i] = fast_exp(y[i]);
   for (int64_t r = 0; r < N; ++r) {
     float* row = y + r * U;
-    float sum = 0.0f;
-    for (int64_t k = 0; k < U; ++k) sum += row[k];
-    const float inv = 1.0f / sum;
-    for (int64_t k = 0; k < U; ++k) row[k] *= inv;
+    float s0 = 0.0f, s1 = 0.0f;
+    int64_t k = 0;
+    for (; k + 2 <= U; k += 2) s0 += row[k], s1 += row[k + 1];
+    if (k < U) s0 += row[k];
+    const float inv = 1.0f / (s0 + s1);
+    for (k = 0; k < U; ++k) row[k] *= inv;
   }
 }
 
