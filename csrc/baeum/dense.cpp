@@ -8,6 +8,11 @@
 //   db += Σ_n dz                        (U)    — rows summed in order
 //   dx  = dz·Wᵀ                         (N,D)  — overwritten: beta = 0
 // See docs/elementwise.md for the derivation.
+//
+// Narrow layers (U = 1..64, the common case in the course's models) are fast mostly through
+// the GEMM (gemm.cpp: A and small B read in place, no masked C stores); here, small outputs
+// get their bias/preact/activation in one pass over the block (kPostPassMaxElems) and short
+// softmax rows a block-wide vectorised exp (softmax_narrow_rows).
 #include "baeum/dense.h"
 
 #include <algorithm>
