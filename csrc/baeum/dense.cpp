@@ -76,6 +76,59 @@ BAEUM_CLONES static void softmax_narrow_rows(float* y, int64_t N, int64_t U) {
   }
 }
 
+// out = f(out + bias) for f = relu or linear, z = out + bias copied to preact if asked: one
+// sweep over the contiguous N×U block (why: bias_add, memcpy and the activation were three
+// passes with a short loop per row each). Same operations per element as bias_act_epilogue.
+template <bool HasBias, bool HasPreact, bool Relu>
+static inline __attribute__((always_inline)) void bias_relu_block(float* out, float* preact,
+                                                                   const float* bias, int64_t N,
+                                                                   int64_t U) {
+  for (int64_t r = 0; r < N; ++r) {
+    float* y = out + r * U;
+    float* z = HasPreact ? preact + r * U : nullptr;
+    for (int64_t j = 0; j < U; ++j) {
+      const float v = HasBias ? y[j] + bias[j] : y[j];
+      if (HasPreact) z[j] = v;
+      y[j] = Relu ? (v < 0.0f ? 0.0f : v) : v;  // act_fwd's ReLU: NaN and −0 pass through
+    }
+  }
+}
+
+BAEUM_CLONES static void bias_relu_rows(float* out, float* preact, const float* bias, int64_t N,
+                                        int64_t U, bool relu) {
+  const int v = (bias ? 4 : 0) | (preact ? 2 : 0) | (relu ? 1 : 0);
+  switch (v) {
+    case 0: bias_relu_block<false, false, false>(out, preact, bias, N, U); break;
+    case 1: bias_relu_block<false, false, true>(out, preact, bias, N, U); break;
+    case 2: bias_relu_block<false, true, false>(out, preact, bias, N, U); break;
+    case 3: bias_relu_block<false, true, true>(out, preact, bias, N, U); break;
+    case 4: bias_relu_block<true, false, false>(out, preact, bias, N, U); break;
+    case 5: bias_relu_block<true, false, true>(out, preact, bias, N, U); break;
+    case 6: bias_relu_block<true, true, false>(out, preact, bias, N, U); break;
+    default: bias_relu_block<true, true, true>(out, preact, bias, N, U); break;
+  }
+}
+
+// ReLU backward and the bias gradient in one sweep: dz = y > 0 ? dy : 0 (act_bwd's formula),
+// dbias += Σ_rows dz with rows in order (bias_grad's order): same bits, one pass fewer.
+BAEUM_CLONES static void relu_grad_rows(float* dz, float* dbias, const float* dout,
+                                        const float* out, int64_t N, int64_t U) {
+  for (int64_t r = 0; r < N; ++r) {
+    const float* dy = dout + r * U;
+    const float* y = out + r * U;
+    float* d = dz + r * U;
+    if (dbias) {
+      for (int64_t j = 0; j < U; ++j) {
+        const float g = y[j] > 0.0f ? dy[j] : 0.0f;
+        d[j] = g;
+        dbias[j] += g;
+      }
+    } else {
+      for (int64_t j = 0; j < U; ++j) d[j] = y[j] > 0.0f ? dy[j] : 0.0f;
+    }
+  }
+}
+
 void dense_forward(float* out, float* preact, const float* inp, const float* weight,
                    const float* bias, int64_t N, int64_t D, int64_t U, Act act, float alpha) {
   if (N <= 0 || U <= 0) return;
@@ -83,6 +136,10 @@ void dense_forward(float* out, float* preact, const float* inp, const float* wei
   const int64_t lda = D > 0 ? D : 1;
   if (N * U <= kPostPassMaxElems) {
     sgemm(false, false, N, U, D, 1.0f, inp, lda, weight, U, 0.0f, out, U);
+    if (act == Act::relu || act == Act::linear) {
+      bias_relu_rows(out, preact, bias, N, U, act == Act::relu);
+      return;
+    }
     if (bias) bias_add(out, out, bias, N, U);
     if (preact) std::memcpy(preact, out, static_cast<size_t>(N * U) * sizeof(float));
     if (act == Act::softmax && U <= kNarrowSoftmax)
@@ -117,15 +174,22 @@ void dense_backward(float* dinp, float* dweight, float* dbias, const float* dout
   // when several Python threads call in without the GIL.
   thread_local std::vector<float> scratch;
   const float* dz = dout;  // linear: f' = 1, use dout as is
+  bool db_done = false;
   if (act != Act::linear) {
     const std::size_t need = static_cast<size_t>(N * U);
     if (scratch.size() < need) scratch.resize(need);
-    activation_backward(scratch.data(), dout, preact, out, N, U, act, alpha);
+    if (act == Act::relu && N * U <= kPostPassMaxElems) {
+      // Small block: serial anyway (activation_backward threads only above 2^16 elements).
+      relu_grad_rows(scratch.data(), dbias, dout, out, N, U);
+      db_done = true;
+    } else {
+      activation_backward(scratch.data(), dout, preact, out, N, U, act, alpha);
+    }
     dz = scratch.data();
   }
   const int64_t lda = D > 0 ? D : 1;
   if (D > 0) sgemm(true, false, D, U, N, 1.0f, inp, lda, dz, U, 1.0f, dweight, U);
-  if (dbias) bias_grad(dbias, dz, N, U);
+  if (dbias && !db_done) bias_grad(dbias, dz, N, U);
   if (dinp && D > 0) sgemm(false, true, N, D, U, 1.0f, dz, U, weight, U, 0.0f, dinp, lda);
 }
 
