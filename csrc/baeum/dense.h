@@ -11,7 +11,8 @@ namespace baeum {
 
 // z = inp·weight + bias; out = f(z). One sgemm whose epilogue adds bias, stores z into
 // preact (if not null) and applies f on each tile while it is in cache; softmax is applied
-// per row after the GEMM (a tile need not span a whole row).
+// per row after the GEMM (a tile need not span a whole row). Small outputs (N·U ≤ 2¹⁵) do
+// bias, preact and f in one pass over the whole output after the GEMM instead (same bits).
 void dense_forward(float* out, float* preact, const float* inp, const float* weight,
                    const float* bias, int64_t N, int64_t D, int64_t U, Act act, float alpha);
 

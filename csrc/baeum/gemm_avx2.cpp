@@ -24,12 +24,29 @@ inline __m256i lane_mask(int valid) {  // lanes [0, valid) set
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(valid), idx);
 }
 
-template <int M, int NV>
-void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-            int n, float beta) {
+// p[0:n] = x[0:n] for 0 < n < 8 with at most three plain stores (no masked store).
+inline void store_tail(float* p, __m256 x, int n) {
+  __m128 h = _mm256_castps256_ps128(x);
+  if (n >= 4) {
+    _mm_storeu_ps(p, h);
+    h = _mm256_extractf128_ps(x, 1);
+    p += 4, n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(p), h);
+    h = _mm_movehl_ps(h, h);
+    p += 2, n -= 2;
+  }
+  if (n >= 1) _mm_store_ss(p, h);
+}
+
+// RowsA false: A element (r, p) at a[p*lda + r] (packed panel: lda = MR; or Aᵀ stored).
+// RowsA true:  A element (r, p) at a[r*lda + p] (A row-major, read in place).
+template <int M, int NV, bool RowsA>
+void tile_t(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+            int64_t ldc, int n, float beta) {
   const int tail = n - 8 * (NV - 1);
   const __m256i last = lane_mask(tail);
-  const __m256i full = _mm256_set1_epi32(-1);
 
   __m256 acc[M][NV];
 #pragma GCC unroll 8
@@ -47,11 +64,11 @@ void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, in
                                           : _mm256_loadu_ps(b + 8 * v);
 #pragma GCC unroll 8
     for (int r = 0; r < M; ++r) {
-      const __m256 ar = _mm256_broadcast_ss(a + r);
+      const __m256 ar = _mm256_broadcast_ss(RowsA ? a + r * lda + p : a + r);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(ar, bv[v], acc[r][v]);
     }
-    a += MR;
+    if (!RowsA) a += lda;
     b += ldb;
   }
 
@@ -61,24 +78,42 @@ void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, in
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
       float* cp = c + r * ldc + 8 * v;
-      const __m256i mk = (v == NV - 1) ? last : full;
+      const bool whole = v < NV - 1 || full_tail;
       __m256 x = acc[r][v];
-      if (beta != 0.0f) x = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(cp, mk), x);
-      _mm256_maskstore_ps(cp, mk, x);
+      if (beta != 0.0f)
+        x = _mm256_fmadd_ps(vbeta, whole ? _mm256_loadu_ps(cp) : _mm256_maskload_ps(cp, last), x);
+      // Why not vmaskmovps for every store: on AMD Zen a masked 256-bit store is microcoded
+      // (tens of µops); full vectors use a plain store and the tail a few narrow ones.
+      if (whole)
+        _mm256_storeu_ps(cp, x);
+      else
+        store_tail(cp, x, tail);
     }
   }
 }
 
-using TileFn = void (*)(int64_t, const float*, const float*, int64_t, float*, int64_t, int, float);
+using TileFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                        int, float);
 
-const TileFn kTiles[MR][NV_MAX] = {
-    {&tile_t<1, 1>, &tile_t<1, 2>}, {&tile_t<2, 1>, &tile_t<2, 2>}, {&tile_t<3, 1>, &tile_t<3, 2>},
-    {&tile_t<4, 1>, &tile_t<4, 2>}, {&tile_t<5, 1>, &tile_t<5, 2>}, {&tile_t<6, 1>, &tile_t<6, 2>},
+template <bool RowsA>
+struct Tiles {
+  static constexpr TileFn fn[MR][NV_MAX] = {
+      {&tile_t<1, 1, RowsA>, &tile_t<1, 2, RowsA>}, {&tile_t<2, 1, RowsA>, &tile_t<2, 2, RowsA>},
+      {&tile_t<3, 1, RowsA>, &tile_t<3, 2, RowsA>}, {&tile_t<4, 1, RowsA>, &tile_t<4, 2, RowsA>},
+      {&tile_t<5, 1, RowsA>, &tile_t<5, 2, RowsA>}, {&tile_t<6, 1, RowsA>, &tile_t<6, 2, RowsA>},
+  };
 };
 
 void tile(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int m,
           int n, float beta) {
-  kTiles[m - 1][(n + 7) / 8 - 1](k, a, b, ldb, c, ldc, n, beta);
+  Tiles<false>::fn[m - 1][(n + 7) / 8 - 1](k, a, MR, b, ldb, c, ldc, n, beta);
+}
+
+void tile_a(int64_t k, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb,
+            float* c, int64_t ldc, int m, int n, float beta) {
+  const TileFn f = a_rows ? Tiles<true>::fn[m - 1][(n + 7) / 8 - 1]
+                          : Tiles<false>::fn[m - 1][(n + 7) / 8 - 1];
+  f(k, a, lda, b, ldb, c, ldc, n, beta);
 }
 
 double fma_loop(int64_t iters) {
@@ -98,7 +133,8 @@ double fma_loop(int64_t iters) {
   return static_cast<double>(iters) * 12 * 8 * 2;
 }
 
-const MicroKernel kKernel = {"avx2", MR, NR, /*mc=*/72, /*kc=*/512, /*nc=*/4080, &tile, &fma_loop};
+const MicroKernel kKernel = {"avx2", MR, NR, /*mc=*/72, /*kc=*/512, /*nc=*/4080, &tile, &fma_loop,
+                             &tile_a};
 
 }  // namespace
 

@@ -106,7 +106,8 @@ double fma_loop(int64_t iters) {
   return static_cast<double>(iters) * 12 * 16 * 2;
 }
 
-const MicroKernel kKernel = {"avx512", MR, NR, /*mc=*/168, /*kc=*/512, /*nc=*/4096, &tile, &fma_loop};
+const MicroKernel kKernel = {"avx512", MR, NR, /*mc=*/168, /*kc=*/512, /*nc=*/4096, &tile, &fma_loop,
+                             /*tile_a=*/nullptr};  // no in-place A path: not testable here (no AVX-512 CPU)
 
 }  // namespace
 

@@ -16,26 +16,28 @@ namespace {
 constexpr int MR = 4;
 constexpr int NR = 16;
 
-template <int M>
-void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int n,
-            float beta) {
+// RowsA false: A element (r, p) at a[p*lda + r] (packed panel: lda = MR; or Aᵀ stored).
+// RowsA true:  A element (r, p) at a[r*lda + p] (A row-major, read in place).
+template <int M, bool RowsA>
+void tile_t(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+            int64_t ldc, int n, float beta) {
   float acc[M][NR] = {};
   if (n == NR) {
     for (int64_t p = 0; p < k; ++p) {
       for (int r = 0; r < M; ++r) {
-        const float ar = a[r];
+        const float ar = RowsA ? a[r * lda + p] : a[r];
         for (int j = 0; j < NR; ++j) acc[r][j] += ar * b[j];
       }
-      a += MR;
+      if (!RowsA) a += lda;
       b += ldb;
     }
   } else {
     for (int64_t p = 0; p < k; ++p) {
       for (int r = 0; r < M; ++r) {
-        const float ar = a[r];
+        const float ar = RowsA ? a[r * lda + p] : a[r];
         for (int j = 0; j < n; ++j) acc[r][j] += ar * b[j];
       }
-      a += MR;
+      if (!RowsA) a += lda;
       b += ldb;
     }
   }
@@ -49,14 +51,28 @@ void tile_t(int64_t k, const float* a, const float* b, int64_t ldb, float* c, in
   }
 }
 
+template <bool RowsA>
+void tile_m(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+            int64_t ldc, int m, int n, float beta) {
+  switch (m) {
+    case 1: tile_t<1, RowsA>(k, a, lda, b, ldb, c, ldc, n, beta); break;
+    case 2: tile_t<2, RowsA>(k, a, lda, b, ldb, c, ldc, n, beta); break;
+    case 3: tile_t<3, RowsA>(k, a, lda, b, ldb, c, ldc, n, beta); break;
+    default: tile_t<4, RowsA>(k, a, lda, b, ldb, c, ldc, n, beta); break;
+  }
+}
+
 void tile(int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, int m,
           int n, float beta) {
-  switch (m) {
-    case 1: tile_t<1>(k, a, b, ldb, c, ldc, n, beta); break;
-    case 2: tile_t<2>(k, a, b, ldb, c, ldc, n, beta); break;
-    case 3: tile_t<3>(k, a, b, ldb, c, ldc, n, beta); break;
-    default: tile_t<4>(k, a, b, ldb, c, ldc, n, beta); break;
-  }
+  tile_m<false>(k, a, MR, b, ldb, c, ldc, m, n, beta);
+}
+
+void tile_a(int64_t k, const float* a, int64_t lda, bool a_rows, const float* b, int64_t ldb,
+            float* c, int64_t ldc, int m, int n, float beta) {
+  if (a_rows)
+    tile_m<true>(k, a, lda, b, ldb, c, ldc, m, n, beta);
+  else
+    tile_m<false>(k, a, lda, b, ldb, c, ldc, m, n, beta);
 }
 
 double fma_loop(int64_t iters) {
@@ -74,7 +90,8 @@ double fma_loop(int64_t iters) {
   return static_cast<double>(iters) * 12 * 4 * 2;
 }
 
-const MicroKernel kKernel = {"generic", MR, NR, /*mc=*/128, /*kc=*/256, /*nc=*/4096, &tile, &fma_loop};
+const MicroKernel kKernel = {"generic", MR, NR, /*mc=*/128, /*kc=*/256, /*nc=*/4096, &tile, &fma_loop,
+                             &tile_a};
 
 }  // namespace
 

@@ -278,3 +278,48 @@ def test_fast_path_keeps_flag_semantics(rng):
     out64 = np.empty((5, 4), np.float64)
     with pytest.raises(TypeError, match="out must be float32"):
         ops.matmul(a, b, transpose_a=True, out=out64)
+
+
+@pytest.mark.parametrize("ta,tb", list(itertools.product([False, True], repeat=2)))
+def test_narrow_in_place_a_path(isa, rng, tiny_blocks, threads, ta, tb):
+    """alpha = 1 and at most 4 column panels: A is read in place instead of packed. Check it
+    against the reference and bit for bit against the packed path (the first columns of a wide
+    product, alpha = 1 but too wide for the in-place path), across KC/MC blocks and threads."""
+    nr = tiny_blocks["nr"]
+    wide = 4 * nr + 9
+    for m, n, k in itertools.product([1, 5, 6, 7, 13, 40], [1, 7, 16, 30, 4 * nr], [1, 4, 11, 37]):
+        a, b = operands(rng, m, wide, k, ta, tb)
+        bn = np.ascontiguousarray(b[:n] if tb else b[:, :n])
+        c0 = rng.uniform(-1, 1, (m, wide)).astype(np.float32)
+        results = []
+        for t in (1, 2):
+            baeum.set_num_threads(t)
+            got = ops.matmul(a, bn, transpose_a=ta, transpose_b=tb, beta=0.5,
+                             out=c0[:, :n].copy())
+            packed = ops.matmul(a, b, transpose_a=ta, transpose_b=tb, beta=0.5, out=c0.copy())
+            np.testing.assert_array_equal(got, packed[:, :n])
+            results.append(got)
+        np.testing.assert_array_equal(results[0], results[1])
+        want = reference.matmul(a, bn, transpose_a=ta, transpose_b=tb, beta=0.5,
+                                out=c0[:, :n].copy())
+        assert_matches(results[0], want, error_bound(a, bn, ta, tb, k, 1.0, 0.5, c0[:, :n]))
+
+
+def test_small_b_read_in_place_or_packed_same_bits(isa, rng, threads):
+    """Small B without transpose is read in place for few row tiles and packed when its rows
+    straddle cache lines (ldb % 16 != 0) and many row tiles reuse it: same bits either way,
+    on 1 and 2 threads, and close to the reference."""
+    mr = _core.gemm_blocking()["mr"]
+    for n in (1, 7, 16, 20, 30, 32, 33):
+        for k in (1, 17, 256):
+            a = rng.uniform(-1, 1, (20 * mr + 5, k)).astype(np.float32)
+            b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
+            outs = []
+            for t in (1, 2):
+                baeum.set_num_threads(t)
+                big = ops.matmul(a, b)  # > 8 row tiles: packed unless ldb % 16 == 0
+                for m in (1, mr, 8 * mr):  # <= 8 row tiles: B read in place
+                    np.testing.assert_array_equal(ops.matmul(a[:m], b), big[:m])
+                outs.append(big)
+            np.testing.assert_array_equal(outs[0], outs[1])
+            assert_matches(outs[0], reference.matmul(a, b), error_bound(a, b, False, False, k))
