@@ -9,6 +9,7 @@ import pytest
 
 from baeum import layers as L
 from baeum.models import Sequential
+from baeum.utils import set_random_seed
 from harness import check_layer
 
 
@@ -110,6 +111,7 @@ def test_deck003_summary_matches_the_course():
 
 
 def test_conv_model_trains(rng):
+    set_random_seed(5)  # the weights and the shuffles: a fixed run (unseeded, 1 run in ~25 stopped at 0.70)
     model = deck003_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     x = rng.standard_normal((64, 28, 28, 1)).astype(np.float32)
