@@ -327,15 +327,29 @@ void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* par
       }
     }
   }
-  // Σ_r dz[r, :] into the bias partial (rows in order, as the GEMM path).
-  __m256 sum[V];
+  // Σ_r dz[r, :] into the bias partial: rows r ≡ i (mod 4) in sum[i], then
+  // (sum0 + sum1) + (sum2 + sum3) (Why: one chain of OHW dependent adds was add-latency
+  // bound, ≈ 3 % of a deck-003 step; four chains are not).
+  __m256 sum[4][V];
 #pragma GCC unroll 4
-  for (int v = 0; v < V; ++v) sum[v] = _mm256_loadu_ps(pbias + 8 * v);
-  for (int64_t r = 0; r < d.OHW; ++r)
+  for (int i = 0; i < 4; ++i)
 #pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) sum[v] = _mm256_add_ps(sum[v], _mm256_loadu_ps(dz + r * d.OC + 8 * v));
+    for (int v = 0; v < V; ++v) sum[i][v] = _mm256_setzero_ps();
+  int64_t r = 0;
+  for (; r + 4 <= d.OHW; r += 4)
 #pragma GCC unroll 4
-  for (int v = 0; v < V; ++v) _mm256_storeu_ps(pbias + 8 * v, sum[v]);
+    for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v)
+        sum[i][v] = _mm256_add_ps(sum[i][v], _mm256_loadu_ps(dz + (r + i) * d.OC + 8 * v));
+  for (int i = 0; r < d.OHW; ++r, ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) sum[i][v] = _mm256_add_ps(sum[i][v], _mm256_loadu_ps(dz + r * d.OC + 8 * v));
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    const __m256 t = _mm256_add_ps(_mm256_add_ps(sum[0][v], sum[1][v]), _mm256_add_ps(sum[2][v], sum[3][v]));
+    _mm256_storeu_ps(pbias + 8 * v, _mm256_add_ps(_mm256_loadu_ps(pbias + 8 * v), t));
+  }
 }
 
 // ---- data gradient ---------------------------------------------------------------------
