@@ -14,6 +14,7 @@
 // get their bias/preact/activation in one pass over the block (kPostPassMaxElems) and short
 // softmax rows a block-wide vectorised exp (softmax_narrow_rows).
 #include "baeum/dense.h"
+#include "baeum/clones.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -36,14 +37,7 @@ constexpr int64_t kPostPassMaxElems = int64_t(1) << 15;
 // Softmax rows at most this long take softmax_narrow_rows below.
 constexpr int64_t kNarrowSoftmax = 32;
 
-// Why target_clones: the build targets baseline x86-64 (SSE2); the AVX2 / AVX-512 clone picked
-// at load time runs the exponentials 8/16 wide. -ffp-contract=off (CMakeLists.txt) gives every
-// clone the same rounding as the SSE2 code, so results do not depend on the CPU.
-#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-#define BAEUM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define BAEUM_CLONES
-#endif
+// The exponentials of short softmax rows run in an AVX2 / AVX-512 clone (clones.h).
 
 // y = softmax of each row of the contiguous N×U block y (in place), for short rows (U ≤ 32).
 // Same formula and exponential as softmax_forward: m = max_k x, e = exp(x − m), y = e·(1/Σe).

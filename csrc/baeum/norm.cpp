@@ -18,6 +18,7 @@
 // added into double chunk sums, and the chunks' partials are added in chunk order. So 1 and 2 threads give bit-identical
 // results, and every other loop writes disjoint rows.
 #include "baeum/norm.h"
+#include "baeum/clones.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,15 +37,7 @@ constexpr int64_t kGrain = 32768;
 
 inline int64_t chunk_rows(int64_t C) { return std::max<int64_t>(1, kChunkElems / std::max<int64_t>(C, 1)); }
 
-// The three streaming loops of batch norm. Why target_clones: the default build targets
-// baseline x86-64 (SSE2); an AVX2 / AVX-512 clone chosen at load time handles 2-4x more
-// floats per instruction. -ffp-contract=off (CMakeLists.txt) gives every clone the same
-// rounding, so results do not depend on the CPU.
-#if defined(BAEUM_X86) && defined(__GNUC__) && !defined(__clang__)
-#define BAEUM_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define BAEUM_CLONES
-#endif
+// The three streaming loops of batch norm run in AVX2 / AVX-512 clones (clones.h).
 
 // a1[c] += Σ_r (x − K)[r, c], a2[c] += Σ_r (x − K)²[r, c] over `rows` rows.
 BAEUM_CLONES void shifted_sums(float* __restrict a1, float* __restrict a2, const float* __restrict x,
