@@ -31,6 +31,8 @@ CONV_CASES = [
     (2, 7, 7, 5, 3, 3, 3, (1, 1), (2, 2), "same", 1),           # flipped conv with dilation
     (4, 16, 16, 16, 16, 3, 3, (1, 1), (1, 1), "same", 1),       # several row blocks and partials
     (2, 28, 28, 1, 16, 3, 3, (2, 2), (1, 1), "same", 1),        # the course CNN's first layer
+    (3, 14, 14, 16, 8, 3, 3, (2, 2), (1, 1), "same", 1),        # its second: 8 filters, taps-as-vector kernels
+    (2, 7, 6, 8, 8, 2, 3, (1, 1), (1, 1), "valid", 1),          # the same with 2/1-pixel tiles
 ]
 
 
