@@ -763,6 +763,16 @@ void DirectConvImage::weights_xp(float* part, const float* xp, const float* dz) 
 #endif
 }
 
+void DirectConvImage::relu_grad(float* dz, const float* dy, const float* y, int64_t rows, int64_t len,
+                                int64_t stride) const {
+#if defined(BAEUM_X86)
+  direct_relu_grad_avx2(dz, dy, y, rows, len, stride);
+#else
+  for (int64_t i = 0; i < rows; ++i)
+    activation_backward(dz + i * len, dy + i * stride, nullptr, y + i * stride, 1, len, Act::relu, 0.0f);
+#endif
+}
+
 void DirectConvImage::data_xp(float* dxp, const float* dz, const float* wt) const {
   zero_floats(dxp, xp_floats());
 #if defined(BAEUM_X86)

@@ -120,6 +120,9 @@ class DirectConvImage {
                   Act act) const;
   void weights_xp(float* part, const float* xp, const float* dz) const;  // part += (dW, db)
   void data_xp(float* dxp, const float* dz, const float* wt) const;      // dxp = dx (overwritten)
+  // dz (rows, len) = y > 0 ? dy : 0 with dy, y rows `stride` floats apart: the ReLU backward
+  // of an image of this layer's output (OC % 8 == 0 rows), e.g. read from a padded interior.
+  void relu_grad(float* dz, const float* dy, const float* y, int64_t rows, int64_t len, int64_t stride) const;
 
  private:
   ConvShape s_;

@@ -468,4 +468,14 @@ void direct_data_avx2(const DirectConv& d, const float* dz, const float* wt, flo
   }
 }
 
+void direct_relu_grad_avx2(float* dz, const float* dy, const float* y, int64_t rows, int64_t len, int64_t stride) {
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t i = 0; i < rows; ++i, dz += len, dy += stride, y += stride)
+    for (int64_t j = 0; j < len; j += 8) {
+      // y > 0 ? dy : 0 (NaN y → 0, NaN dy with y > 0 → NaN), as activation_backward's relu
+      const __m256 m = _mm256_cmp_ps(_mm256_loadu_ps(y + j), zero, _CMP_GT_OQ);
+      _mm256_storeu_ps(dz + j, _mm256_and_ps(m, _mm256_loadu_ps(dy + j)));
+    }
+}
+
 }  // namespace baeum

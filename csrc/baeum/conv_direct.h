@@ -39,6 +39,9 @@ void direct_forward_avx2(const DirectConv& d, const float* xp, const float* weig
 void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, float* part, float* pbias);
 // dxp (padded image) += this image's data gradient; wt is (KT, OC, C).
 void direct_data_avx2(const DirectConv& d, const float* dz, const float* wt, float* dxp);
+// dz (rows, len) = y > 0 ? dy : 0, dy and y rows `stride` floats apart (a padded image's
+// interior): the ReLU backward of one image in one 8-wide pass (len % 8 == 0).
+void direct_relu_grad_avx2(float* dz, const float* dy, const float* y, int64_t rows, int64_t len, int64_t stride);
 #endif
 
 }  // namespace baeum

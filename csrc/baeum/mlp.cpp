@@ -236,12 +236,16 @@ void MlpPlan::conv_backward(const float* x, const float* dout, int64_t N) {
         const float* dz = d;
         if (L.act != Act::linear || off != 0 || row != OW * OC) {
           float* b = grow(dzbuf, L.out);
-          for (int64_t i = 0; i < OH; ++i) {
-            if (L.act == Act::linear)
-              std::copy(d + off + i * row, d + off + i * row + OW * OC, b + i * OW * OC);
-            else
-              activation_backward(b + i * OW * OC, d + off + i * row, nullptr, y + off + i * row, OW, OC, L.act,
-                                  L.alpha);
+          if (L.act == Act::relu) {  // one 8-wide pass over the image (the plan's conv OC % 8 == 0)
+            c.relu_grad(b, d + off, y + off, OH, OW * OC, row);
+          } else {
+            for (int64_t i = 0; i < OH; ++i) {
+              if (L.act == Act::linear)
+                std::copy(d + off + i * row, d + off + i * row + OW * OC, b + i * OW * OC);
+              else
+                activation_backward(b + i * OW * OC, d + off + i * row, nullptr, y + off + i * row, OW, OC, L.act,
+                                    L.alpha);
+            }
           }
           dz = b;
         }
