@@ -105,90 +105,6 @@ Dims dims(int cell_id, const py::array& inp, const py::array& kernel, const py::
   return {cell, N, T, F, U, GU, baeum::rnn_cache_width(cell, U)};
 }
 
-void rnn_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel,
-                 py::object bias_o, py::object h0_o, py::object c0_o, py::object mask_o,
-                 py::object rmask_o, py::array hs, py::object cs_o, py::array cache, int act,
-                 int ract, bool go_backwards) {
-  const Dims d = dims(cell_id, inp, kernel, rkernel);
-  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
-  py::array bias = opt(bias_o, "bias"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
-            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs");
-  const bool lstm = d.cell == Cell::lstm;
-  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
-  if (!lstm && c0) throw py::value_error("rnn: c0 is for LSTM only");
-  const float* x = static_cast<const float*>(inp.data());
-  const float* w = static_cast<const float*>(kernel.data());
-  const float* r = static_cast<const float*>(rkernel.data());
-  const float* b = in_opt(bias, "bias", bias_shape(d.cell, d.U));
-  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
-  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
-  const uint8_t* m = mask_ptr(mask, d.N, d.T);
-  py::array rmask = opt(rmask_o, "rmask");
-  const float* prm = rmask_ptr(rmask, d);
-  float* phs = out_opt(hs, "hs", {d.N, d.T, d.U});
-  float* pcs = out_opt(cs, "cs", {d.N, d.T, d.U});
-  float* pcache = out_opt(cache, "cache", {d.N, d.T, d.CW});
-  for (py::array* o : {&hs, &cs, &cache}) {
-    if (!*o) continue;
-    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0, &mask, &rmask})
-      if (*i) require_disjoint(*o, *i, "rnn_forward");
-  }
-  require_disjoint(hs, cache, "rnn_forward");
-  if (cs) require_disjoint(cs, cache, "rnn_forward"), require_disjoint(cs, hs, "rnn_forward");
-  py::gil_scoped_release release;
-  baeum::rnn_forward(d.cell, phs, pcs, pcache, x, w, r, b, ph0, pc0, m, prm, d.N, d.T, d.F, d.U, a,
-                     ra, go_backwards);
-}
-
-void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array inp,
-                  py::array kernel, py::array rkernel, py::object h0_o, py::object c0_o,
-                  py::object mask_o, py::object rmask_o, py::array hs, py::object cs_o,
-                  py::array cache,
-                  py::array dkernel, py::array drkernel, py::object dbias_o, py::object dinp_o,
-                  py::object dh0_o, py::object dc0_o, int act, int ract, bool go_backwards) {
-  const Dims d = dims(cell_id, inp, kernel, rkernel);
-  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
-  py::array dc_last = opt(dc_last_o, "dc_last"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
-            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs"), dbias = opt(dbias_o, "dbias"),
-            dinp = opt(dinp_o, "dinp"), dh0 = opt(dh0_o, "dh0"), dc0 = opt(dc0_o, "dc0");
-  const bool lstm = d.cell == Cell::lstm;
-  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
-  if (!lstm && (c0 || dc0 || dc_last))
-    throw py::value_error("rnn: c0 / dc0 / dc_last are for LSTM only");
-  const float* x = static_cast<const float*>(inp.data());
-  const float* w = static_cast<const float*>(kernel.data());
-  const float* r = static_cast<const float*>(rkernel.data());
-  const float* pdhs = in_opt(dhs, "dhs", {d.N, d.T, d.U});
-  const float* pdcl = in_opt(dc_last, "dc_last", {d.N, d.U});
-  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
-  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
-  const uint8_t* m = mask_ptr(mask, d.N, d.T);
-  py::array rmask = opt(rmask_o, "rmask");
-  const float* prm = rmask_ptr(rmask, d);
-  const float* phs = in_opt(hs, "hs", {d.N, d.T, d.U});
-  const float* pcs = in_opt(cs, "cs", {d.N, d.T, d.U});
-  const float* pcache = in_opt(cache, "cache", {d.N, d.T, d.CW});
-  float* pdk = out_opt(dkernel, "dkernel", {d.F, d.GU});
-  float* pdr = out_opt(drkernel, "drecurrent_kernel", {d.U, d.GU});
-  float* pdb = out_opt(dbias, "dbias", bias_shape(d.cell, d.U));
-  float* pdx = out_opt(dinp, "dinp", {d.N, d.T, d.F});
-  float* pdh0 = out_opt(dh0, "dh0", {d.N, d.U});
-  float* pdc0 = out_opt(dc0, "dc0", {d.N, d.U});
-  const py::array* outs[] = {&dkernel, &drkernel, &dbias, &dinp, &dh0, &dc0};
-  const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0, &c0, &hs, &cs, &cache,
-                            &mask, &rmask};
-  for (const py::array* o : outs) {
-    if (!*o) continue;
-    for (const py::array* i : ins)
-      if (*i) require_disjoint(*o, *i, "rnn_backward");
-    for (const py::array* o2 : outs)
-      if (o2 != o && *o2) require_disjoint(*o, *o2, "rnn_backward");
-  }
-  py::gil_scoped_release release;
-  baeum::rnn_backward(d.cell, pdx, pdk, pdr, pdb, pdh0, pdc0, pdhs, pdcl, x, w, r, ph0, pc0, m,
-                      prm, phs, pcs, pcache, d.N, d.T, d.F, d.U, a, ra, go_backwards);
-}
-
 // Per-gate masks: (G, N, k) float32 C-contiguous, or None. LSTM / GRU cells only.
 const float* gate_mask_ptr(const py::array& a, const char* name, const Dims& d, int64_t k) {
   if (!a) return nullptr;
@@ -206,41 +122,141 @@ Dims gatemask_dims(int cell_id, const py::array& inp, const py::array& kernel,
   return d;
 }
 
+// The arguments both forward bindings share, checked, with their pointers. `masks` are the
+// binding's own extra inputs (rmask, or gmask and xmask): outputs must not overlap them either.
+struct ForwardArgs {
+  Act a, ra;
+  py::array bias, h0, c0, mask, cs;
+  const float *x, *w, *r, *b, *ph0, *pc0;
+  const uint8_t* m;
+  float *phs, *pcs, *pcache;
+
+  ForwardArgs(const Dims& d, py::array& inp, py::array& kernel, py::array& rkernel, const py::object& bias_o,
+              const py::object& h0_o, const py::object& c0_o, const py::object& mask_o, py::array& hs,
+              const py::object& cs_o, py::array& cache, int act, int ract,
+              std::initializer_list<const py::array*> masks, const char* op)
+      : a(rnn_act(act, "activation")), ra(rnn_act(ract, "recurrent_activation")), bias(opt(bias_o, "bias")),
+        h0(opt(h0_o, "h0")), c0(opt(c0_o, "c0")), mask(opt(mask_o, "mask")), cs(opt(cs_o, "cs")) {
+    const bool lstm = d.cell == Cell::lstm;
+    if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
+    if (!lstm && c0) throw py::value_error("rnn: c0 is for LSTM only");
+    x = static_cast<const float*>(inp.data());
+    w = static_cast<const float*>(kernel.data());
+    r = static_cast<const float*>(rkernel.data());
+    b = in_opt(bias, "bias", bias_shape(d.cell, d.U));
+    ph0 = in_opt(h0, "h0", {d.N, d.U});
+    pc0 = in_opt(c0, "c0", {d.N, d.U});
+    m = mask_ptr(mask, d.N, d.T);
+    phs = out_opt(hs, "hs", {d.N, d.T, d.U});
+    pcs = out_opt(cs, "cs", {d.N, d.T, d.U});
+    pcache = out_opt(cache, "cache", {d.N, d.T, d.CW});
+    for (const py::array* o : {&hs, &cs, &cache}) {
+      if (!*o) continue;
+      for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0, &mask})
+        if (*i) require_disjoint(*o, *i, op);
+      for (const py::array* i : masks)
+        if (*i) require_disjoint(*o, *i, op);
+    }
+    require_disjoint(hs, cache, op);
+    if (cs) require_disjoint(cs, cache, op), require_disjoint(cs, hs, op);
+  }
+};
+
+// The same for the backward bindings.
+struct BackwardArgs {
+  Act a, ra;
+  py::array dc_last, h0, c0, mask, cs, dbias, dinp, dh0, dc0;
+  const float *x, *w, *r, *pdhs, *pdcl, *ph0, *pc0, *phs, *pcs, *pcache;
+  const uint8_t* m;
+  float *pdk, *pdr, *pdb, *pdx, *pdh0, *pdc0;
+
+  BackwardArgs(const Dims& d, py::array& dhs, const py::object& dc_last_o, py::array& inp, py::array& kernel,
+               py::array& rkernel, const py::object& h0_o, const py::object& c0_o, const py::object& mask_o,
+               py::array& hs, const py::object& cs_o, py::array& cache, py::array& dkernel, py::array& drkernel,
+               const py::object& dbias_o, const py::object& dinp_o, const py::object& dh0_o,
+               const py::object& dc0_o, int act, int ract, std::initializer_list<const py::array*> masks,
+               const char* op)
+      : a(rnn_act(act, "activation")), ra(rnn_act(ract, "recurrent_activation")), dc_last(opt(dc_last_o, "dc_last")),
+        h0(opt(h0_o, "h0")), c0(opt(c0_o, "c0")), mask(opt(mask_o, "mask")), cs(opt(cs_o, "cs")),
+        dbias(opt(dbias_o, "dbias")), dinp(opt(dinp_o, "dinp")), dh0(opt(dh0_o, "dh0")), dc0(opt(dc0_o, "dc0")) {
+    const bool lstm = d.cell == Cell::lstm;
+    if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
+    if (!lstm && (c0 || dc0 || dc_last))
+      throw py::value_error("rnn: c0 / dc0 / dc_last are for LSTM only");
+    x = static_cast<const float*>(inp.data());
+    w = static_cast<const float*>(kernel.data());
+    r = static_cast<const float*>(rkernel.data());
+    pdhs = in_opt(dhs, "dhs", {d.N, d.T, d.U});
+    pdcl = in_opt(dc_last, "dc_last", {d.N, d.U});
+    ph0 = in_opt(h0, "h0", {d.N, d.U});
+    pc0 = in_opt(c0, "c0", {d.N, d.U});
+    m = mask_ptr(mask, d.N, d.T);
+    phs = in_opt(hs, "hs", {d.N, d.T, d.U});
+    pcs = in_opt(cs, "cs", {d.N, d.T, d.U});
+    pcache = in_opt(cache, "cache", {d.N, d.T, d.CW});
+    pdk = out_opt(dkernel, "dkernel", {d.F, d.GU});
+    pdr = out_opt(drkernel, "drecurrent_kernel", {d.U, d.GU});
+    pdb = out_opt(dbias, "dbias", bias_shape(d.cell, d.U));
+    pdx = out_opt(dinp, "dinp", {d.N, d.T, d.F});
+    pdh0 = out_opt(dh0, "dh0", {d.N, d.U});
+    pdc0 = out_opt(dc0, "dc0", {d.N, d.U});
+    const py::array* outs[] = {&dkernel, &drkernel, &dbias, &dinp, &dh0, &dc0};
+    const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0, &c0, &hs, &cs, &cache, &mask};
+    for (const py::array* o : outs) {
+      if (!*o) continue;
+      for (const py::array* i : ins)
+        if (*i) require_disjoint(*o, *i, op);
+      for (const py::array* i : masks)
+        if (*i) require_disjoint(*o, *i, op);
+      for (const py::array* o2 : outs)
+        if (o2 != o && *o2) require_disjoint(*o, *o2, op);
+    }
+  }
+};
+
+void rnn_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel,
+                 py::object bias_o, py::object h0_o, py::object c0_o, py::object mask_o,
+                 py::object rmask_o, py::array hs, py::object cs_o, py::array cache, int act,
+                 int ract, bool go_backwards) {
+  const Dims d = dims(cell_id, inp, kernel, rkernel);
+  py::array rmask = opt(rmask_o, "rmask");
+  const float* prm = rmask_ptr(rmask, d);
+  const ForwardArgs f(d, inp, kernel, rkernel, bias_o, h0_o, c0_o, mask_o, hs, cs_o, cache, act, ract, {&rmask},
+                      "rnn_forward");
+  py::gil_scoped_release release;
+  baeum::rnn_forward(d.cell, f.phs, f.pcs, f.pcache, f.x, f.w, f.r, f.b, f.ph0, f.pc0, f.m, prm, d.N, d.T, d.F,
+                     d.U, f.a, f.ra, go_backwards);
+}
+
+void rnn_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array inp,
+                  py::array kernel, py::array rkernel, py::object h0_o, py::object c0_o,
+                  py::object mask_o, py::object rmask_o, py::array hs, py::object cs_o,
+                  py::array cache,
+                  py::array dkernel, py::array drkernel, py::object dbias_o, py::object dinp_o,
+                  py::object dh0_o, py::object dc0_o, int act, int ract, bool go_backwards) {
+  const Dims d = dims(cell_id, inp, kernel, rkernel);
+  py::array rmask = opt(rmask_o, "rmask");
+  const float* prm = rmask_ptr(rmask, d);
+  const BackwardArgs g(d, dhs, dc_last_o, inp, kernel, rkernel, h0_o, c0_o, mask_o, hs, cs_o, cache, dkernel,
+                       drkernel, dbias_o, dinp_o, dh0_o, dc0_o, act, ract, {&rmask}, "rnn_backward");
+  py::gil_scoped_release release;
+  baeum::rnn_backward(d.cell, g.pdx, g.pdk, g.pdr, g.pdb, g.pdh0, g.pdc0, g.pdhs, g.pdcl, g.x, g.w, g.r, g.ph0,
+                      g.pc0, g.m, prm, g.phs, g.pcs, g.pcache, d.N, d.T, d.F, d.U, g.a, g.ra, go_backwards);
+}
+
 void rnn_gatemask_forward(int cell_id, py::array inp, py::array kernel, py::array rkernel,
                           py::object bias_o, py::object h0_o, py::object c0_o, py::object mask_o,
                           py::object gmask_o, py::object xmask_o, py::array hs, py::object cs_o,
                           py::array cache, int act, int ract, bool go_backwards) {
   const Dims d = gatemask_dims(cell_id, inp, kernel, rkernel);
-  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
-  py::array bias = opt(bias_o, "bias"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
-            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs"), gmask = opt(gmask_o, "gmask"),
-            xmask = opt(xmask_o, "xmask");
-  const bool lstm = d.cell == Cell::lstm;
-  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
-  if (!lstm && c0) throw py::value_error("rnn: c0 is for LSTM only");
-  const float* x = static_cast<const float*>(inp.data());
-  const float* w = static_cast<const float*>(kernel.data());
-  const float* r = static_cast<const float*>(rkernel.data());
-  const float* b = in_opt(bias, "bias", bias_shape(d.cell, d.U));
-  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
-  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
-  const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  py::array gmask = opt(gmask_o, "gmask"), xmask = opt(xmask_o, "xmask");
   const float* pgm = gate_mask_ptr(gmask, "gmask", d, d.U);
   const float* pxm = gate_mask_ptr(xmask, "xmask", d, d.F);
-  float* phs = out_opt(hs, "hs", {d.N, d.T, d.U});
-  float* pcs = out_opt(cs, "cs", {d.N, d.T, d.U});
-  float* pcache = out_opt(cache, "cache", {d.N, d.T, d.CW});
-  for (py::array* o : {&hs, &cs, &cache}) {
-    if (!*o) continue;
-    for (const py::array* i : {&inp, &kernel, &rkernel, &bias, &h0, &c0, &mask, &gmask, &xmask})
-      if (*i) require_disjoint(*o, *i, "rnn_gatemask_forward");
-  }
-  require_disjoint(hs, cache, "rnn_gatemask_forward");
-  if (cs)
-    require_disjoint(cs, cache, "rnn_gatemask_forward"), require_disjoint(cs, hs, "rnn_gatemask_forward");
+  const ForwardArgs f(d, inp, kernel, rkernel, bias_o, h0_o, c0_o, mask_o, hs, cs_o, cache, act, ract,
+                      {&gmask, &xmask}, "rnn_gatemask_forward");
   py::gil_scoped_release release;
-  baeum::rnn_gatemask_forward(d.cell, phs, pcs, pcache, x, w, r, b, ph0, pc0, m, pgm, pxm, d.N,
-                              d.T, d.F, d.U, a, ra, go_backwards);
+  baeum::rnn_gatemask_forward(d.cell, f.phs, f.pcs, f.pcache, f.x, f.w, f.r, f.b, f.ph0, f.pc0, f.m, pgm, pxm,
+                              d.N, d.T, d.F, d.U, f.a, f.ra, go_backwards);
 }
 
 void rnn_gatemask_backward(int cell_id, py::array dhs, py::object dc_last_o, py::array inp,
@@ -250,48 +266,16 @@ void rnn_gatemask_backward(int cell_id, py::array dhs, py::object dc_last_o, py:
                            py::object dbias_o, py::object dinp_o, py::object dh0_o,
                            py::object dc0_o, int act, int ract, bool go_backwards) {
   const Dims d = gatemask_dims(cell_id, inp, kernel, rkernel);
-  const Act a = rnn_act(act, "activation"), ra = rnn_act(ract, "recurrent_activation");
-  py::array dc_last = opt(dc_last_o, "dc_last"), h0 = opt(h0_o, "h0"), c0 = opt(c0_o, "c0"),
-            mask = opt(mask_o, "mask"), cs = opt(cs_o, "cs"), dbias = opt(dbias_o, "dbias"),
-            dinp = opt(dinp_o, "dinp"), dh0 = opt(dh0_o, "dh0"), dc0 = opt(dc0_o, "dc0"),
-            gmask = opt(gmask_o, "gmask"), xmask = opt(xmask_o, "xmask");
-  const bool lstm = d.cell == Cell::lstm;
-  if (lstm != static_cast<bool>(cs)) throw py::value_error("rnn: cs is required for LSTM only");
-  if (!lstm && (c0 || dc0 || dc_last))
-    throw py::value_error("rnn: c0 / dc0 / dc_last are for LSTM only");
-  const float* x = static_cast<const float*>(inp.data());
-  const float* w = static_cast<const float*>(kernel.data());
-  const float* r = static_cast<const float*>(rkernel.data());
-  const float* pdhs = in_opt(dhs, "dhs", {d.N, d.T, d.U});
-  const float* pdcl = in_opt(dc_last, "dc_last", {d.N, d.U});
-  const float* ph0 = in_opt(h0, "h0", {d.N, d.U});
-  const float* pc0 = in_opt(c0, "c0", {d.N, d.U});
-  const uint8_t* m = mask_ptr(mask, d.N, d.T);
+  py::array gmask = opt(gmask_o, "gmask"), xmask = opt(xmask_o, "xmask");
   const float* pgm = gate_mask_ptr(gmask, "gmask", d, d.U);
   const float* pxm = gate_mask_ptr(xmask, "xmask", d, d.F);
-  const float* phs = in_opt(hs, "hs", {d.N, d.T, d.U});
-  const float* pcs = in_opt(cs, "cs", {d.N, d.T, d.U});
-  const float* pcache = in_opt(cache, "cache", {d.N, d.T, d.CW});
-  float* pdk = out_opt(dkernel, "dkernel", {d.F, d.GU});
-  float* pdr = out_opt(drkernel, "drecurrent_kernel", {d.U, d.GU});
-  float* pdb = out_opt(dbias, "dbias", bias_shape(d.cell, d.U));
-  float* pdx = out_opt(dinp, "dinp", {d.N, d.T, d.F});
-  float* pdh0 = out_opt(dh0, "dh0", {d.N, d.U});
-  float* pdc0 = out_opt(dc0, "dc0", {d.N, d.U});
-  const py::array* outs[] = {&dkernel, &drkernel, &dbias, &dinp, &dh0, &dc0};
-  const py::array* ins[] = {&dhs, &dc_last, &inp, &kernel, &rkernel, &h0,    &c0,
-                            &hs,  &cs,      &cache, &mask, &gmask,   &xmask};
-  for (const py::array* o : outs) {
-    if (!*o) continue;
-    for (const py::array* i : ins)
-      if (*i) require_disjoint(*o, *i, "rnn_gatemask_backward");
-    for (const py::array* o2 : outs)
-      if (o2 != o && *o2) require_disjoint(*o, *o2, "rnn_gatemask_backward");
-  }
+  const BackwardArgs g(d, dhs, dc_last_o, inp, kernel, rkernel, h0_o, c0_o, mask_o, hs, cs_o, cache, dkernel,
+                       drkernel, dbias_o, dinp_o, dh0_o, dc0_o, act, ract, {&gmask, &xmask},
+                       "rnn_gatemask_backward");
   py::gil_scoped_release release;
-  baeum::rnn_gatemask_backward(d.cell, pdx, pdk, pdr, pdb, pdh0, pdc0, pdhs, pdcl, x, w, r, ph0,
-                               pc0, m, pgm, pxm, phs, pcs, pcache, d.N, d.T, d.F, d.U, a, ra,
-                               go_backwards);
+  baeum::rnn_gatemask_backward(d.cell, g.pdx, g.pdk, g.pdr, g.pdb, g.pdh0, g.pdc0, g.pdhs, g.pdcl, g.x, g.w, g.r,
+                               g.ph0, g.pc0, g.m, pgm, pxm, g.phs, g.pcs, g.pcache, d.N, d.T, d.F, d.U, g.a,
+                               g.ra, go_backwards);
 }
 
 }  // namespace
