@@ -594,6 +594,19 @@ RNN_INLINE void mul_mask(float* __restrict dst, const float* __restrict src,
   }
 }
 
+// dst = src ⊙ m for the first gate (k = 0), dst += src ⊙ m after (m null: all ones): the
+// sum over gates Σ_k (product_k) ⊙ m_k, gate by gate in order.
+RNN_INLINE void add_masked(float* __restrict dst, const float* __restrict src, const float* __restrict m,
+                           int64_t n, bool first) {
+  if (first) {
+    mul_mask(dst, src, m, n);
+  } else if (m) {
+    for (int64_t j = 0; j < n; ++j) dst[j] += src[j] * m[j];
+  } else {
+    for (int64_t j = 0; j < n; ++j) dst[j] += src[j];
+  }
+}
+
 // Per-gate path: the right operands packed per gate, and the input-side biases.
 struct GatePack {
   const float* inp;  // (N, T, F)
@@ -1242,17 +1255,8 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       const int64_t KG = q.cell == Cell::gru_reset_before ? 2 : q.G;
       for (int64_t k = 0; k < KG; ++k) {
         packed_gemm(tpg.data(), LT, gh0 + k * U, T * GU, B.rtk[k], m, U, U, LT);
-        for (int64_t i = 0; i < m; ++i) {
-          const float* mk = q.gm(k, r0 + i);
-          const float* tk = tpg.data() + i * LT;
-          float* dn = dhn.data() + i * U;
-          if (k == 0)
-            mul_mask(dn, tk, mk, U);
-          else if (mk)
-            for (int64_t j = 0; j < U; ++j) dn[j] += tk[j] * mk[j];
-          else
-            for (int64_t j = 0; j < U; ++j) dn[j] += tk[j];
-        }
+        for (int64_t i = 0; i < m; ++i)
+          add_masked(dhn.data() + i * U, tpg.data() + i * LT, q.gm(k, r0 + i), U, k == 0);
       }
     }
     for (int64_t i = 0; i < m; ++i) {
@@ -1280,16 +1284,7 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
       for (int64_t k = 0; k < q.G; ++k) {
         packed_gemm(tx.data(), F, B.dgx + n * T * GU + k * U, GU, B.wtk[k], T, U, F);
         const float* mx = q.xm(k, n);
-        for (int64_t r = 0; r < T; ++r) {
-          const float* a = tx.data() + r * F;
-          float* o = dx + r * F;
-          if (k == 0)
-            mul_mask(o, a, mx, F);
-          else if (mx)
-            for (int64_t f = 0; f < F; ++f) o[f] += a[f] * mx[f];
-          else
-            for (int64_t f = 0; f < F; ++f) o[f] += a[f];
-        }
+        for (int64_t r = 0; r < T; ++r) add_masked(dx + r * F, tx.data() + r * F, mx, F, k == 0);
       }
     }
   }
