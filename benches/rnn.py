@@ -100,17 +100,22 @@ def timed(epoch):
     return time.perf_counter() - w, time.process_time() - c, loss
 
 
-def run_recurrent_dropout(which, epochs, threads, rate):
-    """baeum with recurrent_dropout=rate vs the same model without it, epochs alternating."""
+def _setup(which, threads, what=""):
+    """(config, x, y, steps per epoch) of a benchmark model, after printing what it is."""
     import baeum
 
     baeum.set_num_threads(threads)
     cfg = CONFIGS[which]
     x, y = data(**cfg)
-    steps = -(-cfg["n"] // cfg["batch"])
     print(f"[{which}] LSTM({cfg['units']}, return_sequences=True) → LSTM({cfg['units']}) → Dense(1); "
           f"{cfg['n']} series × {cfg['t']} steps × {cfg['f']} features, batch {cfg['batch']}, "
-          f"{threads} thread(s); recurrent_dropout={rate} vs 0")
+          f"{threads} thread(s){what}")
+    return cfg, x, y, -(-cfg["n"] // cfg["batch"])
+
+
+def run_recurrent_dropout(which, epochs, threads, rate):
+    """baeum with recurrent_dropout=rate vs the same model without it, epochs alternating."""
+    cfg, x, y, steps = _setup(which, threads, f"; recurrent_dropout={rate} vs 0")
     masked = baeum_trainer(x, y, cfg["units"], cfg["batch"], recurrent_dropout=rate)
     plain = baeum_trainer(x, y, cfg["units"], cfg["batch"])
     a, b = [], []
@@ -128,15 +133,7 @@ def run_recurrent_dropout(which, epochs, threads, rate):
 
 
 def run(which, epochs, threads):
-    import baeum
-
-    baeum.set_num_threads(threads)
-    cfg = CONFIGS[which]
-    x, y = data(**cfg)
-    steps = -(-cfg["n"] // cfg["batch"])
-    print(f"[{which}] LSTM({cfg['units']}, return_sequences=True) → LSTM({cfg['units']}) → Dense(1); "
-          f"{cfg['n']} series × {cfg['t']} steps × {cfg['f']} features, batch {cfg['batch']}, "
-          f"{threads} thread(s)")
+    cfg, x, y, steps = _setup(which, threads)
     b_epoch = baeum_trainer(x, y, cfg["units"], cfg["batch"])
     try:
         import torch
