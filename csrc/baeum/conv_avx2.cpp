@@ -327,18 +327,20 @@ void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* par
       }
     }
   }
-  // Σ_r dz[r, :] into the bias partial: rows r ≡ i (mod 4) in sum[i], then
-  // (sum0 + sum1) + (sum2 + sum3) (Why: one chain of OHW dependent adds was add-latency
-  // bound, ≈ 3 % of a deck-003 step; four chains are not).
-  __m256 sum[4][V];
+  // Σ_r dz[r, :] into the bias partial: rows r ≡ i (mod CH) in sum[i], summed in order i at
+  // the end. Why CH = 4/V chains: V vectors are V independent add chains; one chain of OHW
+  // dependent adds (V = 1) was add-latency bound, ≈ 3 % of a deck-003 step, while 4 chains
+  // of V = 4 vectors would spill (16 accumulators).
+  constexpr int CH = V >= 4 ? 1 : 4 / V;
+  __m256 sum[CH][V];
 #pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < CH; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) sum[i][v] = _mm256_setzero_ps();
   int64_t r = 0;
-  for (; r + 4 <= d.OHW; r += 4)
+  for (; r + CH <= d.OHW; r += CH)
 #pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < CH; ++i)
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v)
         sum[i][v] = _mm256_add_ps(sum[i][v], _mm256_loadu_ps(dz + (r + i) * d.OC + 8 * v));
@@ -347,7 +349,9 @@ void wgt_image(const DirectConv& d, const float* xp, const float* dz, float* par
     for (int v = 0; v < V; ++v) sum[i][v] = _mm256_add_ps(sum[i][v], _mm256_loadu_ps(dz + r * d.OC + 8 * v));
 #pragma GCC unroll 4
   for (int v = 0; v < V; ++v) {
-    const __m256 t = _mm256_add_ps(_mm256_add_ps(sum[0][v], sum[1][v]), _mm256_add_ps(sum[2][v], sum[3][v]));
+    __m256 t = sum[0][v];
+#pragma GCC unroll 4
+    for (int i = 1; i < CH; ++i) t = _mm256_add_ps(t, sum[i][v]);
     _mm256_storeu_ps(pbias + 8 * v, _mm256_add_ps(_mm256_loadu_ps(pbias + 8 * v), t));
   }
 }
