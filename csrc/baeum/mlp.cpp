@@ -185,11 +185,11 @@ void MlpPlan::prefetch_image(const float* x, const float* dout, int64_t n) const
     const DirectConvImage& c = *L.conv;
     if (c.padded())
       prefetch_floats(xin_[l].data() + n * c.xp_floats(), c.xp_floats());
-    else if (l == 0)
-      prefetch_floats(x + n * L.in, L.in);
+    else
+      prefetch_floats(l == 0 ? x + n * L.in : out_[l - 1].data() + n * L.in, L.in);
   }
   const MlpLayer& last = layers_[nconv_ - 1];
-  prefetch_floats(out_[nconv_ - 1].data() + n * last.out, last.out);
+  if (last.act != Act::linear) prefetch_floats(out_[nconv_ - 1].data() + n * last.out, last.out);
   prefetch_floats(dout + n * last.out, last.out);
 }
 
