@@ -81,6 +81,21 @@ __attribute__((always_inline)) inline void fwd_init(__m256 (&acc)[P][V], const f
     for (int v = 0; v < V; ++v) acc[p][v] = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
 }
 
+// One tap of a forward tile: acc[p] += x[base_p + off] · W[k, :] (V weight vectors at w).
+template <int V, int P>
+__attribute__((always_inline)) inline void fwd_step(__m256 (&acc)[P][V], const float* w, const float* const (&base)[P],
+                                                   int64_t off) {
+  __m256 wv[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+#pragma GCC unroll 14
+  for (int p = 0; p < P; ++p) {
+    const __m256 xb = _mm256_broadcast_ss(base[p] + off);
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
+  }
+}
+
 // C ≥ 8: cells (kh, kw) outside, channels inside: the P pixel pointers stay in registers
 // and each broadcast is one instruction (base + c·4), 1 + V loads... per channel.
 template <int V, int P>
@@ -98,17 +113,7 @@ void fwd_tile(const DirectConv& d, const float* xp, const float* weight, const f
     const float* q[P];
 #pragma GCC unroll 14
     for (int p = 0; p < P; ++p) q[p] = px[p] + cell;
-    for (int64_t c = 0; c < C; ++c, w += d.OC) {
-      __m256 wv[V];
-#pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
-#pragma GCC unroll 14
-      for (int p = 0; p < P; ++p) {
-        const __m256 xb = _mm256_broadcast_ss(q[p] + c);
-#pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
-      }
-    }
+    for (int64_t c = 0; c < C; ++c, w += d.OC) fwd_step<V, P>(acc, w, q, c);
   }
   fwd_store<V, P>(d, acc, relu, r, out, pre);
 }
@@ -132,18 +137,7 @@ void fwd_tile_flat(const DirectConv& d, const float* xp, const float* weight, co
   const float* w = weight;
   const int64_t* to = d.tapoff;
   const int64_t Kg = d.Kg, OC = d.OC;
-  for (int64_t k = 0; k < Kg; ++k, w += OC) {
-    const int64_t o = to[k];
-    __m256 wv[V];
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
-#pragma GCC unroll 14
-    for (int p = 0; p < P; ++p) {
-      const __m256 xb = _mm256_broadcast_ss(px[p] + o);
-#pragma GCC unroll 4
-      for (int v = 0; v < V; ++v) acc[p][v] = _mm256_fmadd_ps(xb, wv[v], acc[p][v]);
-    }
-  }
+  for (int64_t k = 0; k < Kg; ++k, w += OC) fwd_step<V, P>(acc, w, px, to[k]);
   fwd_store<V, P>(d, acc, relu, r, out, pre);
 }
 

@@ -1294,6 +1294,16 @@ void backward_rows(const Seq& q, int64_t r0, int64_t r1, const BackBufs& B, floa
 
 }  // namespace
 
+// An empty sequence or batch (N, T or U = 0): the overwritten outputs are zeros (the
+// accumulated weight gradients get nothing). Returns whether there is nothing else to do.
+static bool empty_backward(float* dinp, float* dh0, float* dc0, int64_t N, int64_t T, int64_t F, int64_t U) {
+  if (N > 0 && T > 0 && U > 0) return false;
+  if (dinp) std::fill(dinp, dinp + std::max<int64_t>(0, N * T * F), 0.0f);
+  if (dh0) std::fill(dh0, dh0 + std::max<int64_t>(0, N * U), 0.0f);
+  if (dc0) std::fill(dc0, dc0 + std::max<int64_t>(0, N * U), 0.0f);
+  return true;
+}
+
 void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float* dbias,
                   float* dh0, float* dc0, const float* dhs, const float* dc_last,
                   const float* inp, const float* weight, const float* rweight, const float* h0,
@@ -1302,12 +1312,7 @@ void rnn_backward(Cell cell, float* dinp, float* dweight, float* drweight, float
                   const float* cache, int64_t N, int64_t T, int64_t F, int64_t U, Act act,
                   Act ract, bool go_backwards) {
   const int64_t G = rnn_gates(cell), GU = G * U;
-  if (N <= 0 || T <= 0 || U <= 0) {
-    if (dinp) std::fill(dinp, dinp + std::max<int64_t>(0, N * T * F), 0.0f);
-    if (dh0) std::fill(dh0, dh0 + std::max<int64_t>(0, N * U), 0.0f);
-    if (dc0) std::fill(dc0, dc0 + std::max<int64_t>(0, N * U), 0.0f);
-    return;
-  }
+  if (empty_backward(dinp, dh0, dc0, N, T, F, U)) return;
   const Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask, rmask};
   // Why thread_local: reuse the big buffers across calls (no malloc once warm), and stay
   // safe when several Python threads call in without the GIL.
@@ -1381,12 +1386,7 @@ void rnn_gatemask_backward(Cell cell, float* dinp, float* dweight, float* drweig
                            const float* cs, const float* cache, int64_t N, int64_t T, int64_t F,
                            int64_t U, Act act, Act ract, bool go_backwards) {
   const int64_t G = rnn_gates(cell), GU = G * U;
-  if (N <= 0 || T <= 0 || U <= 0) {
-    if (dinp) std::fill(dinp, dinp + std::max<int64_t>(0, N * T * F), 0.0f);
-    if (dh0) std::fill(dh0, dh0 + std::max<int64_t>(0, N * U), 0.0f);
-    if (dc0) std::fill(dc0, dc0 + std::max<int64_t>(0, N * U), 0.0f);
-    return;
-  }
+  if (empty_backward(dinp, dh0, dc0, N, T, F, U)) return;
   Seq q{cell, N, T, F, U, G, GU, rnn_cache_width(cell, U), act, ract, go_backwards, mask, nullptr};
   q.pg = true;
   q.gmask = gmask;
