@@ -814,7 +814,11 @@ void DirectConvImage::backward(float* dimg, float* part, const float* dout, cons
   const ConvShape& s = s_;
   const int64_t ohw = s.OH * s.OW;
   const float* dz = dout;
-  if (act != Act::linear) {
+  if (act == Act::relu && out) {  // one 8-wide pass (the same selects as activation_backward)
+    float* b = scratch(dzbuf, ohw * s.OC);
+    relu_grad(b, dout, out, 1, ohw * s.OC, 0);
+    dz = b;
+  } else if (act != Act::linear) {
     float* b = scratch(dzbuf, ohw * s.OC);
     activation_backward(b, dout, preact, out, ohw, s.OC, act, alpha);
     dz = b;
