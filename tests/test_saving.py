@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import zipfile
 
 import h5py
@@ -563,3 +564,30 @@ def test_keras_dtype_policy_in_a_layer_config():
                                                           "registered_name": None}}}
     layer = baeum.saving.deserialize_keras_object(cfg)
     assert isinstance(layer, L.Dense) and layer.units == 2
+
+
+@pytest.mark.parametrize("name", ["good.keras", "good.weights.h5", "legacy.h5"])
+def test_skip_mismatch_loads_the_layers_that_fit(tmp_path, trained, name):
+    # Keras: load_weights(..., skip_mismatch=True) keeps a mismatching layer's weights, with
+    # a warning, and loads the rest.
+    trained.save(tmp_path / "legacy.h5")
+    other = Sequential([baeum.Input((4, 6)), L.Dense(4), L.Flatten(), L.Dense(5, activation="softmax")])
+    other.compile("adam", "categorical_crossentropy")
+    last_before = [w.copy() for w in other.layers[-1].get_weights()]
+    with pytest.raises(LoadError, match="nothing was loaded"):
+        other.load_weights(tmp_path / name)
+    with pytest.warns(UserWarning) as record:  # also: the optimizer state does not fit
+        other.load_weights(tmp_path / name, skip_mismatch=True)
+    pattern = r"skipping layer 'dense_\d+' \(Dense\).*\(16, 3\) in the file but \(16, 5\)"
+    assert any(re.search(pattern, str(w.message)) for w in record), [str(w.message) for w in record]
+    for a, b in zip(other.layers[0].get_weights(), trained.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(other.layers[-1].get_weights(), last_before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_skip_mismatch_still_refuses_a_legacy_file_with_other_layers(tmp_path, trained):
+    trained.save(tmp_path / "legacy.h5")
+    small = Sequential([baeum.Input((4, 6)), L.Flatten(), L.Dense(3)])
+    with pytest.raises(LoadError, match="weights for 2 layers"):
+        small.load_weights(tmp_path / "legacy.h5", skip_mismatch=True)

@@ -611,7 +611,8 @@ class Model(Layer):
         saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False):
-        """Weights from `.weights.h5`, `.keras` or `.h5`; checked in full before assigning."""
+        """Weights from `.weights.h5`, `.keras` or `.h5`; checked in full before assigning.
+        skip_mismatch=True: layers that do not fit keep their weights (with a warning)."""
         from baeum import saving
 
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)

@@ -336,9 +336,36 @@ def _read_vars_group(group):
     return [np.array(group[k]) for k in keys], dict(group.attrs)
 
 
-def _plan_keras3(model, f, source, load_optimizer=True):
+def _skip_or_raise(errors, skipped, source, skip_mismatch):
+    """With skip_mismatch the layers in `skipped` keep their weights and each gets a warning
+    (Keras: load_weights(..., skip_mismatch=True)); otherwise nothing is loaded."""
+    if errors and not skip_mismatch:
+        raise LoadError(f"{source}: the weights do not fit the model ({len(errors)} problem"
+                        f"{'s' if len(errors) > 1 else ''}); nothing was loaded:\n  - "
+                        + "\n  - ".join(errors))
+    for why in skipped:
+        warnings.warn(f"{source}: skipping {why}; that layer keeps its current weights "
+                      "(skip_mismatch=True).", UserWarning, stacklevel=4)
+
+
+def _layer_actions(layer, want, arrays, where, errors):
+    """Assignments of `arrays` to the layer's variables `want`, or None (with the reasons in
+    `errors`) when they do not fit: a layer is loaded whole or not at all."""
+    if len(arrays) != len(want):
+        errors.append(f"{_describe(layer)} {where}: the file has {len(arrays)} weights, the model "
+                      f"has {len(want)} ({[v.name for v in want]})")
+        return None
+    bad = [f"{_describe(layer)} {where}: weight {v.name!r} has shape {a.shape} in the file but "
+           f"{v.shape} in the model" for v, a in zip(want, arrays) if a.shape != v.shape]
+    if bad:
+        errors.extend(bad)
+        return None
+    return [lambda v=v, a=a: v.assign(a) for v, a in zip(want, arrays)]
+
+
+def _plan_keras3(model, f, source, load_optimizer=True, skip_mismatch=False):
     """Check the Keras 3 weights file ``f`` against ``model``; return the list of actions."""
-    errors, actions = [], []
+    errors, actions, skipped = [], [], []
     entries = _walk(model)
     expected = {p for p, _ in entries}
     for path, layer in entries:
@@ -350,18 +377,15 @@ def _plan_keras3(model, f, source, load_optimizer=True):
             if want:
                 errors.append(f"{_describe(layer)} at {path!r}: not in the file "
                               f"(the model needs {len(want)} weights)")
+                skipped.append(errors[-1])
             continue
         arrays, attrs = _read_vars_group(node)
-        if len(arrays) != len(want):
-            errors.append(f"{_describe(layer)} at {path!r}: the file has {len(arrays)} weights, "
-                          f"the model has {len(want)} ({[v.name for v in want]})")
+        n_errors = len(errors)
+        layer_actions = _layer_actions(layer, want, arrays, f"at {path!r}", errors)
+        if layer_actions is None:
+            skipped.append("; ".join(errors[n_errors:]))
             continue
-        for v, a in zip(want, arrays):
-            if a.shape != v.shape:
-                errors.append(f"{_describe(layer)}: weight {v.name!r} has shape {a.shape} in the "
-                              f"file but {v.shape} in the model")
-            else:
-                actions.append(lambda v=v, a=a: v.assign(a))
+        actions.extend(layer_actions)
         rng = _layer_rng(layer)
         if rng is not None and "baeum_rng_state" in attrs:
             state = json.loads(attrs["baeum_rng_state"])
@@ -378,10 +402,8 @@ def _plan_keras3(model, f, source, load_optimizer=True):
     if extra:
         errors.append(f"the file has weights for layers the model does not have: {sorted(extra)} "
                       f"(the model's layers: {[p for p, _ in entries]})")
-    if errors:
-        raise LoadError(f"{source}: the weights do not fit the model ({len(errors)} problem"
-                        f"{'s' if len(errors) > 1 else ''}); nothing was loaded:\n  - "
-                        + "\n  - ".join(errors))
+        skipped.append(f"the file's weights for {sorted(extra)} (no such layers in the model)")
+    _skip_or_raise(errors, skipped, source, skip_mismatch)
     if load_optimizer and "optimizer/vars" in f and getattr(model, "optimizer", None) is not None:
         arrays, attrs = _read_vars_group(f["optimizer/vars"])
         try:
@@ -415,7 +437,7 @@ def _fill_legacy_weights(group, model):
             g.attrs["baeum_rng_state"] = json.dumps(rng.bit_generator.state)
 
 
-def _plan_legacy(model, group, source):
+def _plan_legacy(model, group, source, skip_mismatch=False):
     def dec(x):
         return x.decode("utf8") if isinstance(x, bytes) else str(x)
 
@@ -432,21 +454,15 @@ def _plan_legacy(model, group, source):
             f"{source}: the file has weights for {len(file_layers)} layers "
             f"{[n for n, _ in file_layers]} but the model has {len(model_layers)} layers with "
             f"weights {[l.name for l, _ in model_layers]}; nothing was loaded.")
-    errors, actions = [], []
+    errors, actions, skipped = [], [], []
     for (fname, arrays), (layer, vs) in zip(file_layers, model_layers):
-        if len(arrays) != len(vs):
-            errors.append(f"{_describe(layer)} (file layer {fname!r}): the file has {len(arrays)} "
-                          f"weights, the model has {len(vs)}")
-            continue
-        for v, a in zip(vs, arrays):
-            if a.shape != v.shape:
-                errors.append(f"{_describe(layer)} (file layer {fname!r}): weight {v.name!r} has "
-                              f"shape {a.shape} in the file but {v.shape} in the model")
-            else:
-                actions.append(lambda v=v, a=a: v.assign(a))
-    if errors:
-        raise LoadError(f"{source}: the weights do not fit the model; nothing was loaded:\n  - "
-                        + "\n  - ".join(errors))
+        n_errors = len(errors)
+        layer_actions = _layer_actions(layer, vs, arrays, f"(file layer {fname!r})", errors)
+        if layer_actions is None:
+            skipped.append("; ".join(errors[n_errors:]))
+        else:
+            actions.extend(layer_actions)
+    _skip_or_raise(errors, skipped, source, skip_mismatch)
     # Private RNG states (layers with seed=), matched by position among such layers.
     file_states = [json.loads(group[n].attrs["baeum_rng_state"]) for n in names
                    if n in group and "baeum_rng_state" in group[n].attrs]
@@ -739,12 +755,12 @@ def load_weights(model, filepath, skip_mismatch=False):
     """``model.load_weights(path)`` from ``.weights.h5``, ``.keras`` or a legacy ``.h5``.
     Everything is checked before anything is assigned. With a compiled model, the
     optimizer state in the file is restored too (a mismatching one is skipped with a
-    warning, as Keras does)."""
+    warning, as Keras does). skip_mismatch=True (Keras): a layer whose weights do not fit
+    (count or shapes), or that the file lacks, keeps its weights with a warning naming it
+    and why; the others load. A legacy ``.h5`` with a different number of layers still
+    raises, as in Keras."""
     path = _fspath(filepath, "load_weights")
     source = f"load_weights({path!r})"
-    if skip_mismatch:
-        raise NotImplementedError("load_weights(skip_mismatch=True) is not implemented in baeum; "
-                                  "fix the model so every layer matches the file.")
     if not getattr(model, "built", False):
         raise ValueError(f"{source}: model {model.name!r} is not built, so its weights do not "
                          "exist yet. Fix: build it first (Input(shape), model.build(...), or "
@@ -757,11 +773,11 @@ def load_weights(model, filepath, skip_mismatch=False):
         h5 = _open_h5(data, path, source)
     with h5:
         if "layers" in h5 or "vars" in h5:
-            actions = _plan_keras3(model, h5, source, load_optimizer=True)
+            actions = _plan_keras3(model, h5, source, load_optimizer=True, skip_mismatch=skip_mismatch)
         elif "model_weights" in h5:
-            actions = _plan_legacy(model, h5["model_weights"], source)
+            actions = _plan_legacy(model, h5["model_weights"], source, skip_mismatch)
         elif "layer_names" in h5.attrs:
-            actions = _plan_legacy(model, h5, source)
+            actions = _plan_legacy(model, h5, source, skip_mismatch)
         else:
             raise LoadError(f"{source}: {path!r} is an HDF5 file but holds no model weights "
                             f"(top-level entries: {list(h5.keys())[:10]}).")
