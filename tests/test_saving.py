@@ -591,3 +591,30 @@ def test_skip_mismatch_still_refuses_a_legacy_file_with_other_layers(tmp_path, t
     small = Sequential([baeum.Input((4, 6)), L.Flatten(), L.Dense(3)])
     with pytest.raises(LoadError, match="weights for 2 layers"):
         small.load_weights(tmp_path / "legacy.h5", skip_mismatch=True)
+
+
+def test_unzipped_keras_directory_round_trip(tmp_path, trained):
+    # Keras: model.save(path, zipped=False) writes the .keras archive's files into a directory.
+    d = tmp_path / "unzipped_model"
+    trained.save(d, zipped=False)
+    assert sorted(os.listdir(d)) == ["config.json", "metadata.json", "model.weights.h5"]
+    with zipfile.ZipFile(tmp_path / "good.keras") as zf:
+        assert json.loads((d / "config.json").read_text()) == json.loads(zf.read("config.json"))
+    again = load_model(d)
+    assert_same_weights(again, trained)
+    assert again.optimizer.iterations == trained.optimizer.iterations
+    np.testing.assert_array_equal(again.predict(X, verbose=0), trained.predict(X, verbose=0))
+    with pytest.raises(FileExistsError, match="overwrite=False"):
+        trained.save(d, zipped=False, overwrite=False)
+    trained.save(d, zipped=False)  # overwrite=True replaces the files
+    with pytest.raises(FileExistsError, match="is a file"):
+        trained.save(tmp_path / "good.keras", zipped=False)
+    with pytest.raises(ValueError, match="zipped=False"):
+        trained.save(tmp_path / "m.h5", zipped=False)
+    (d / "model.weights.h5").unlink()
+    with pytest.raises(LoadError, match="no model.weights.h5"):
+        load_model(d)
+    empty = tmp_path / "empty_dir"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="File format not supported"):
+        load_model(empty)

@@ -597,12 +597,12 @@ class Model(Layer):
 
     # ---- saving (the work is in baeum.saving; docs/saving.md) --------------------------------
     def save(self, filepath, overwrite=True, zipped=None, include_optimizer=True):
-        """Save config, weights and optimizer state: `.keras` (zip) or legacy `.h5`."""
+        """Save config, weights and optimizer state: `.keras` (zip) or legacy `.h5`;
+        zipped=False: the `.keras` archive's files in a directory at `filepath`."""
         from baeum import saving
 
-        if zipped is False:
-            raise NotImplementedError("save(zipped=False): baeum writes zipped .keras files only.")
-        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+        saving.save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer,
+                          zipped=zipped)
 
     def save_weights(self, filepath, overwrite=True):
         """Weights (+ optimizer state) to `.weights.h5`, or the legacy `.h5` weights layout."""

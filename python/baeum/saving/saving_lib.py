@@ -613,10 +613,60 @@ def _check_savable(model, what):
                          "model.build((None, n_features)), or train/predict once first.")
 
 
-def save_model(model, filepath, overwrite=True, include_optimizer=True):
-    """``model.save(path)``: ``.keras`` (zip) or legacy ``.h5``/``.hdf5``; atomic."""
+class _DirArchive:
+    """An unzipped ``.keras`` (``model.save(path, zipped=False)``): a directory holding the
+    archive's files, read through the two methods load_model uses of a ZipFile."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def namelist(self):
+        return sorted(os.listdir(self.path))
+
+    def read(self, name):
+        with open(os.path.join(self.path, name), "rb") as f:
+            return f.read()
+
+
+def _archive_files(model, include_optimizer):
+    """(name, bytes) of the three files of a ``.keras`` archive."""
+    _check_savable(model, "save")
+    config_json = _json_dumps(_model_config(model))
+    from baeum import __version__
+
+    metadata = {"keras_version": KERAS_VERSION, "baeum_version": __version__,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    weights = _write_h5_bytes(lambda f: _fill_weights_h5(f, model, include_optimizer))
+    return [(METADATA_FILENAME, json.dumps(metadata).encode("utf8")),
+            (CONFIG_FILENAME, config_json.encode("utf8")), (VARS_FILENAME, weights)]
+
+
+def _save_unzipped(model, path, overwrite, include_optimizer):
+    """Keras's ``zipped=False``: the archive's files in the directory ``path`` (created),
+    each written atomically."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise FileExistsError(f"save(zipped=False): {path!r} exists and is a file; the unzipped "
+                              "format is a directory. Fix: choose another path or remove the file.")
+    if os.path.isdir(path) and os.listdir(path) and not overwrite:
+        raise FileExistsError(f"{path!r} already exists and overwrite=False. Fix: pass "
+                              "overwrite=True or choose another path.")
+    files = _archive_files(model, include_optimizer)
+    os.makedirs(path, exist_ok=True)
+    for name, data in files:
+        atomic_write(os.path.join(path, name), data, overwrite=True)
+
+
+def save_model(model, filepath, overwrite=True, zipped=None, include_optimizer=True):
+    """``model.save(path)``: ``.keras`` (zip) or legacy ``.h5``/``.hdf5``; atomic. zipped=False
+    (Keras): the ``.keras`` archive's files in a directory at ``path`` instead of a zip."""
     path = _fspath(filepath, "save")
     lower = path.lower()
+    if zipped is False:
+        if lower.endswith((".h5", ".hdf5")):
+            raise ValueError(f"save: zipped=False writes the native format as a directory; {path!r} "
+                             "ends with .h5. Fix: drop zipped=False, or choose a directory path.")
+        _save_unzipped(model, path, overwrite, include_optimizer)
+        return
     if lower.endswith(".keras"):
         data = _keras_archive_bytes(model, include_optimizer)
     elif lower.endswith((".h5", ".hdf5")):
@@ -640,18 +690,10 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
 
 def _keras_archive_bytes(model, include_optimizer):
-    _check_savable(model, "save")
-    config_json = _json_dumps(_model_config(model))
-    from baeum import __version__
-
-    metadata = {"keras_version": KERAS_VERSION, "baeum_version": __version__,
-                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
-    weights = _write_h5_bytes(lambda f: _fill_weights_h5(f, model, include_optimizer))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(METADATA_FILENAME, json.dumps(metadata))
-        zf.writestr(CONFIG_FILENAME, config_json)
-        zf.writestr(VARS_FILENAME, weights)
+        for name, data in _archive_files(model, include_optimizer):
+            zf.writestr(name, data)
     return buf.getvalue()
 
 
@@ -688,12 +730,20 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     path = _fspath(filepath, "load_model")
     source = f"load_model({path!r})"
     lower = path.lower()
-    if not lower.endswith((".keras", ".h5", ".hdf5")):
+    unzipped = os.path.isdir(path) and os.path.isfile(os.path.join(path, CONFIG_FILENAME))
+    if not unzipped and not lower.endswith((".keras", ".h5", ".hdf5")):
         raise ValueError(f"File format not supported: filepath={path}. baeum loads `.keras` "
-                         "files and legacy `.h5`/`.hdf5` files.")
-    kind, data = _read_file(path, source)
-    if kind == "zip":
-        zf = _open_zip(data, path, source)
+                         "files, their unzipped directories (save(..., zipped=False)) and legacy "
+                         "`.h5`/`.hdf5` files.")
+    kind, data = ("dir", None) if unzipped else _read_file(path, source)
+    if kind in ("zip", "dir"):
+        if kind == "dir":
+            zf = _DirArchive(path)
+            if VARS_FILENAME not in zf.namelist():
+                raise LoadError(f"{source}: the directory {path!r} has {CONFIG_FILENAME} but no "
+                                f"{VARS_FILENAME} (it holds {zf.namelist()[:8]}).")
+        else:
+            zf = _open_zip(data, path, source)
         try:
             cfg = json.loads(zf.read(CONFIG_FILENAME).decode("utf8"))
         except ValueError as e:
