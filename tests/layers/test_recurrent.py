@@ -314,6 +314,36 @@ def test_input_dropout_alone_keeps_one_shared_mask(cls, rng):
     assert ctx["imask"] is None and ctx["rmask"] is None and ctx["dmask"].shape == (8, 1, 5)
 
 
+@pytest.mark.parametrize("cls,g", [(LSTM, 4), (GRU, 3)])
+def test_implementation_1_gives_every_gate_its_own_input_mask(cls, g, rng):
+    """Keras's implementation=1: per-gate input dropout masks (G, N, F) even without
+    recurrent dropout; the training step differs from implementation 2, inference does not."""
+    x = rng.standard_normal((8, 3, 5)).astype(np.float32)
+    one, two = cls(4, dropout=0.5, seed=2, implementation=1), cls(4, dropout=0.5, seed=2)
+    one(x)
+    two(x)
+    two.set_weights(one.get_weights())
+    ctx = {}
+    y1 = one.forward(x, ctx, True)
+    assert ctx["imask"].shape == (g, 8, 5) and ctx["rmask"] is None and ctx["dmask"] is None
+    assert any((ctx["imask"][k] != ctx["imask"][0]).any() for k in range(1, g))
+    assert not np.allclose(y1, two.forward(x, {}, True))
+    np.testing.assert_array_equal(one.forward(x, {}, False), two.forward(x, {}, False))
+    # the per-gate input masks train (backward through the C++ per-gate path)
+    dx = one.backward(np.ones_like(y1), ctx)
+    assert dx.shape == x.shape and np.isfinite(dx).all()
+    assert one.get_config()["implementation"] == 1 and "implementation" not in two.get_config()
+    again = cls.from_config(one.get_config())
+    assert again.implementation == 1
+
+
+def test_implementation_argument_checks():
+    with pytest.raises(ValueError, match="implementation must be 1 or 2"):
+        LSTM(4, implementation=3)
+    with pytest.raises(TypeError):
+        SimpleRNN(4, implementation=1)  # Keras's SimpleRNN has no such argument either
+
+
 def test_gru_recurrent_dropout_model_learns():
     baeum.utils.set_random_seed(1)
     rng = np.random.default_rng(1)

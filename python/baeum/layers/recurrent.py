@@ -38,8 +38,14 @@ class _RNN(Layer):
                  recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False,
                  **kwargs):
+        # Keras's LSTM/GRU cells take `implementation` (1: one product and one dropout mask
+        # per gate; 2, the default: fused gates, one input mask); SimpleRNN has no such argument.
+        implementation = kwargs.pop("implementation", 2) if self._gates > 1 else None
         super().__init__(**kwargs)
         kind = type(self).__name__
+        if implementation not in (None, 1, 2) or isinstance(implementation, bool):
+            raise ValueError(f"{kind} {self.name!r}: implementation must be 1 or 2, received {implementation!r}.")
+        self.implementation = implementation
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"{kind} {self.name!r}: units must be a positive integer, received {units!r}.")
         if any(c is not None for c in (kernel_constraint, recurrent_constraint, bias_constraint)):
@@ -213,15 +219,17 @@ class _RNN(Layer):
         dmask = rmask = imask = None
         xin = x
         g = self._gates
-        if training and self.recurrent_dropout > 0.0 and g > 1:
-            # Keras: recurrent_dropout switches LSTM / GRU cells to implementation 1, where
-            # every gate has its own input mask (G, N, F) and recurrent mask (G, N, U), fixed
-            # for all timesteps of the batch (ops run them in the separate per-gate path).
+        if training and g > 1 and (self.recurrent_dropout > 0.0 or (self.implementation == 1 and self.dropout > 0.0)):
+            # Keras: recurrent_dropout switches LSTM / GRU cells to implementation 1 (as does
+            # implementation=1), where every gate has its own input mask (G, N, F) and
+            # recurrent mask (G, N, U), fixed for all timesteps of the batch (ops run them in
+            # the per-gate path).
             if self.dropout > 0.0:
                 _, imask = ops.dropout_forward(np.ones((g, n, f), np.float32), self.dropout,
                                                self._next_seed())
-            _, rmask = ops.dropout_forward(np.ones((g, n, self.units), np.float32),
-                                           self.recurrent_dropout, self._next_seed())
+            if self.recurrent_dropout > 0.0:
+                _, rmask = ops.dropout_forward(np.ones((g, n, self.units), np.float32),
+                                               self.recurrent_dropout, self._next_seed())
         else:
             if training and self.dropout > 0.0:  # one (N, F) mask for every timestep and gate
                 xin, dmask = ops.dropout_forward(x, self.dropout, self._next_seed(), noise_shape=(n, 1, f))
@@ -337,6 +345,8 @@ class _RNN(Layer):
             zero_output_for_mask=self.zero_output_for_mask)
         if self._has_recurrent_activation:
             config["recurrent_activation"] = self.recurrent_activation
+        if self.implementation == 1:  # the default (2) stays out of the config, as in Keras
+            config["implementation"] = 1
         return config
 
 
