@@ -234,19 +234,15 @@ void MlpPlan::conv_backward(const float* x, const float* dout, int64_t N) {
         }
         const int64_t OH = c.shape().OH, OW = c.shape().OW, OC = c.shape().OC;
         const float* dz = d;
-        if (L.act != Act::linear || off != 0 || row != OW * OC) {
+        // The plan's convolutions are relu or linear (the binding checks supports_forward).
+        if (L.act == Act::relu) {  // one 8-wide pass over the image (OC % 8 == 0)
           float* b = grow(dzbuf, L.out);
-          if (L.act == Act::relu) {  // one 8-wide pass over the image (the plan's conv OC % 8 == 0)
-            c.relu_grad(b, d + off, y + off, OH, OW * OC, row);
-          } else {
-            for (int64_t i = 0; i < OH; ++i) {
-              if (L.act == Act::linear)
-                std::copy(d + off + i * row, d + off + i * row + OW * OC, b + i * OW * OC);
-              else
-                activation_backward(b + i * OW * OC, d + off + i * row, nullptr, y + off + i * row, OW, OC, L.act,
-                                    L.alpha);
-            }
-          }
+          c.relu_grad(b, d + off, y + off, OH, OW * OC, row);
+          dz = b;
+        } else if (off != 0 || row != OW * OC) {  // linear: the interior rows, contiguous
+          float* b = grow(dzbuf, L.out);
+          for (int64_t i = 0; i < OH; ++i)
+            std::copy(d + off + i * row, d + off + i * row + OW * OC, b + i * OW * OC);
           dz = b;
         }
         const float* xp = c.padded()  ? xin_[l].data() + n * c.xp_floats()
