@@ -702,6 +702,10 @@ DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
   // Why: with 8 filters the filter-vector weight pass spends a broadcast per FMA; taps as
   // the vector (8 channels of a cell) feed 12 FMAs with 7 loads (conv_avx2.cpp wgt_pass_t).
   d_->wgrad_t = s.OC == 8 && s.C % 8 == 0;
+  // Why: with 8 filters the forward tile spends a broadcast per FMA; a stride-2, 3-wide row
+  // shares input columns between neighbouring pixels (conv_avx2.cpp fwd_row3).
+  d_->fwd_row3 = s.OC == 8 && (s.C == 8 || s.C == 16 || s.C == 24 || s.C == 32) && s.KW == 3 && s.SW == 2 &&
+                 s.DW == 1 && s.OW <= 8;
 }
 
 DirectConvImage::DirectConvImage(const ConvShape& s, int64_t out_offset, int64_t out_row)

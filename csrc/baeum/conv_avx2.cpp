@@ -16,6 +16,9 @@
 //   weights: T taps × V vectors held over all pixels of the image (dz loaded once per pixel);
 //   data:    P pixels × VC vectors per tap (kh, kw), summed over o, then added to dxp.
 // Register budget: accumulators P·V ≤ 12 of the 16 ymm registers (V + 1 more for operands).
+// 8 filters (V = 1), where the tiles above spend a load per FMA: the forward of a stride-2,
+// 3-wide layer goes by output rows sharing input columns (fwd_row3: 2P + 4 loads per 3P FMAs)
+// and the weight gradient takes the taps as the vector (wgt_pass_t: 7 loads per 12 FMAs).
 // Narrow-layer measures (Why: a 3×3 layer with C = 1 or OC = 8 does few FMAs per tile, so
 // what surrounds them is a large share; each measured on the deck-003 shapes, docs/conv.md):
 //   - forward with C < 8: one loop over all Kg taps, the tap offset an index register
@@ -160,10 +163,73 @@ void fwd_rest(int n, const DirectConv& d, const float* xp, const float* w, const
 // Balanced tiles: OHW pixels in ⌈OHW/PM⌉ tiles of equal size ±1. Why: a full-tile loop
 // leaves a short last tile (conv2's 49 pixels = 6·8 + 1: a 1-pixel tile is FMA-latency
 // bound and costs as much as a full one).
+// One output row of a stride-2, 3-wide, 8-filter layer (DirectConv::fwd_row3): neighbouring
+// pixels share input columns (pixel p's tap kw = 2 is pixel p+1's kw = 0), so per kernel row
+// and channel the row's 2P + 1 input values are broadcast once each and feed 3P FMAs with
+// the 3 weight vectors of that row. Why: the generic V = 1 tile spends a broadcast per FMA
+// (8 loads per 7 FMAs); here (2P + 4) loads feed 3P. CC = C (compile time, so every
+// broadcast address is an immediate offset).
+template <int P, int CC>
+__attribute__((noinline)) void fwd_row3(const DirectConv& d, const float* xp, const float* weight, const float* bias,
+                                        bool relu, int64_t r, float* out, float* pre) {
+  __m256 acc[P][1];
+  fwd_init<1, P>(acc, bias);
+  const float* base = xp + d.pixoff[r];
+  const int64_t KH = d.KT / 3;
+  for (int64_t kh = 0; kh < KH; ++kh) {
+    const float* row = base + d.celloff[kh * 3];
+    const float* w = weight + kh * 3 * CC * 8;
+#pragma GCC unroll 4
+    for (int c = 0; c < CC; ++c) {
+      const __m256 w0 = _mm256_loadu_ps(w + c * 8), w1 = _mm256_loadu_ps(w + (CC + c) * 8),
+                   w2 = _mm256_loadu_ps(w + (2 * CC + c) * 8);
+#pragma GCC unroll 32
+      for (int j = 0; j <= 2 * P; ++j) {
+        const __m256 xb = _mm256_broadcast_ss(row + j * CC + c);
+        if (j % 2 == 0) {
+          if (j / 2 < P) acc[j / 2][0] = _mm256_fmadd_ps(xb, w0, acc[j / 2][0]);
+          if (j / 2 >= 1) acc[j / 2 - 1][0] = _mm256_fmadd_ps(xb, w2, acc[j / 2 - 1][0]);
+        } else {
+          acc[j / 2][0] = _mm256_fmadd_ps(xb, w1, acc[j / 2][0]);
+        }
+      }
+    }
+  }
+  fwd_store<1, P>(d, acc, relu, r, out, pre);
+}
+
+template <int P, int CC>
+void fwd_row3_rest(int n, const DirectConv& d, const float* xp, const float* w, const float* b, bool relu,
+                   int64_t r, float* out, float* pre) {
+  if constexpr (P > 0) {
+    if (n == P) {
+      fwd_row3<P, CC>(d, xp, w, b, relu, r, out, pre);
+    } else {
+      fwd_row3_rest<P - 1, CC>(n, d, xp, w, b, relu, r, out, pre);
+    }
+  }
+}
+
+template <int CC>
+void fwd_image_row3(const DirectConv& d, const float* xp, const float* w, const float* b, bool relu, float* out,
+                    float* pre) {
+  for (int64_t r = 0; r < d.OHW; r += d.OW)
+    fwd_row3_rest<8, CC>(static_cast<int>(d.OW), d, xp, w, b, relu, r, out, pre);
+}
+
 template <int V>
 void fwd_image(const DirectConv& d, const float* xp, const float* w, const float* b, bool relu, float* out,
                float* pre) {
   constexpr int PM = V == 1 ? 8 : 12 / V;
+  if (V == 1 && d.fwd_row3) {
+    switch (d.C) {
+      case 8: fwd_image_row3<8>(d, xp, w, b, relu, out, pre); return;
+      case 16: fwd_image_row3<16>(d, xp, w, b, relu, out, pre); return;
+      case 24: fwd_image_row3<24>(d, xp, w, b, relu, out, pre); return;
+      case 32: fwd_image_row3<32>(d, xp, w, b, relu, out, pre); return;
+      default: break;
+    }
+  }
   const int64_t nt = (d.OHW + PM - 1) / PM, q = nt ? d.OHW / nt : 0, extra = nt ? d.OHW % nt : 0;
   int64_t r = 0;
   for (int64_t i = 0; i < nt; ++i) {

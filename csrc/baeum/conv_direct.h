@@ -27,6 +27,8 @@ struct DirectConv {
   const int64_t* tapoff;    // Kg entries
   const int64_t* celloff;   // KT entries: (kh·DH)·ld + (kw·DW)·C
   bool wgrad_t;             // weight gradient partial is (OC, Kg), taps as the vector (OC = 8, C % 8 == 0)
+  bool fwd_row3;            // forward by output rows sharing input columns (OC = 8, C ∈ {8,16,24,32},
+                            // KW = 3, SW = 2, DW = 1, OW ≤ 8)
   const int64_t* outoff;    // null, or OHW entries: forward output pixel r at out + outoff[r]
                             // instead of out + r·OC (pre stays (OHW, OC))
 };

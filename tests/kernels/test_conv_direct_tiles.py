@@ -32,6 +32,11 @@ CASES = [
     (2, 6, 5, 8, 8, 1, 2, (1, 1), (1, 1), "same"),       # 2 vectors: one pass of 2
     (2, 6, 5, 8, 8, 1, 1, (2, 2), (1, 1), "valid"),      # 1 vector (1×1, stride 2)
     (1, 5, 5, 32, 8, 2, 2, (1, 1), (2, 2), "same"),      # 16 vectors = 3+3+3+3+2+2, dilation
+    # 8 filters, 3 wide, stride 2 in width: the forward by output rows (fwd_row3), OW = 8..1
+    (2, 9, 16, 8, 8, 3, 3, (2, 2), (1, 1), "same"),      # C = 8, OW = 8
+    (1, 6, 5, 24, 8, 2, 3, (1, 2), (1, 1), "valid"),     # C = 24, KH = 2, stride 1 in height, OW = 2
+    (2, 7, 3, 32, 8, 5, 3, (2, 2), (1, 1), "same"),      # C = 32, KH = 5, OW = 2
+    (1, 5, 3, 16, 8, 3, 3, (1, 2), (1, 1), "valid"),     # OW = 1
 ]
 
 
