@@ -706,6 +706,8 @@ DirectConvImage::DirectConvImage(const ConvShape& s) : s_(s) {
   // shares input columns between neighbouring pixels (conv_avx2.cpp fwd_row3).
   d_->fwd_row3 = s.OC == 8 && (s.C == 8 || s.C == 16 || s.C == 24 || s.C == 32) && s.KW == 3 && s.SW == 2 &&
                  s.DW == 1 && s.OW <= 8;
+  d_->dat_row3 = s.OC == 8 && (s.C == 8 || s.C == 16 || s.C == 24 || s.C == 32) && s.KW == 3 && s.SW == 2 &&
+                 s.DW == 1;
 }
 
 DirectConvImage::DirectConvImage(const ConvShape& s, int64_t out_offset, int64_t out_row)

@@ -16,8 +16,9 @@
 //   weights: T taps × V vectors held over all pixels of the image (dz loaded once per pixel);
 //   data:    P pixels × VC vectors per tap (kh, kw), summed over o, then added to dxp.
 // Register budget: accumulators P·V ≤ 12 of the 16 ymm registers (V + 1 more for operands).
-// 8 filters (V = 1), where the tiles above spend a load per FMA: the forward of a stride-2,
-// 3-wide layer goes by output rows sharing input columns (fwd_row3: 2P + 4 loads per 3P FMAs)
+// 8 filters (V = 1), where the tiles above spend a load per FMA: the forward and the data
+// gradient of a stride-2, 3-wide layer go by output rows whose pixels share input columns
+// (fwd_row3: 2P + 4 loads per 3P FMAs; dat_row3: 3 + P per 3P, 2P + 1 read-modify-writes),
 // and the weight gradient takes the taps as the vector (wgt_pass_t: 7 loads per 12 FMAs).
 // Narrow-layer measures (Why: a 3×3 layer with C = 1 or OC = 8 does few FMAs per tile, so
 // what surrounds them is a large share; each measured on the deck-003 shapes, docs/conv.md):
@@ -486,6 +487,69 @@ void dat_image(const DirectConv& d, const float* dz, const float* wt, float* dxp
   }
 }
 
+// The data gradient of a stride-2, 3-wide, 8-filter layer (DirectConv::dat_row3), by P
+// pixels of one output row: pixel p's taps kw = 0, 1, 2 land on columns 2p, 2p+1, 2p+2, so
+// neighbours share a column; per kernel row and 8-channel chunk the 2P+1 columns are summed
+// in registers over o and added to dxp once. Why: per filter 3 weight loads + P broadcasts
+// feed 3P FMAs (the generic tile: 2 + 6 per 12), and 2P+1 read-modify-writes replace 3P.
+template <int P, int CC>
+__attribute__((noinline)) void dat_row3(const DirectConv& d, const float* dz, const float* wt, int64_t r,
+                                        float* dxp) {
+  const float* g = dz + r * 8;
+  float* base = dxp + d.pixoff[r];
+  const int64_t KH = d.KT / 3;
+  for (int64_t kh = 0; kh < KH; ++kh) {
+    float* row = base + d.celloff[kh * 3];
+    const float* wk = wt + kh * 3 * 8 * CC;
+    for (int c0 = 0; c0 < CC; c0 += 8) {
+      __m256 acc[2 * P + 1];
+#pragma GCC unroll 16
+      for (int j = 0; j <= 2 * P; ++j) acc[j] = _mm256_setzero_ps();
+#pragma GCC unroll 8
+      for (int o = 0; o < 8; ++o) {
+        const __m256 w0 = _mm256_loadu_ps(wk + o * CC + c0), w1 = _mm256_loadu_ps(wk + (8 + o) * CC + c0),
+                     w2 = _mm256_loadu_ps(wk + (16 + o) * CC + c0);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+          const __m256 b = _mm256_broadcast_ss(g + p * 8 + o);
+          acc[2 * p] = _mm256_fmadd_ps(b, w0, acc[2 * p]);
+          acc[2 * p + 1] = _mm256_fmadd_ps(b, w1, acc[2 * p + 1]);
+          acc[2 * p + 2] = _mm256_fmadd_ps(b, w2, acc[2 * p + 2]);
+        }
+      }
+#pragma GCC unroll 16
+      for (int j = 0; j <= 2 * P; ++j) {
+        float* q = row + j * CC + c0;
+        _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[j]));
+      }
+    }
+  }
+}
+
+template <int P, int CC>
+void dat_row3_rest(int n, const DirectConv& d, const float* dz, const float* wt, int64_t r, float* dxp) {
+  if constexpr (P > 0) {
+    if (n == P) {
+      dat_row3<P, CC>(d, dz, wt, r, dxp);
+    } else {
+      dat_row3_rest<P - 1, CC>(n, d, dz, wt, r, dxp);
+    }
+  }
+}
+
+// Every output row in balanced tiles of ≤ 5 pixels (11 column accumulators + 3 weights).
+template <int CC>
+void dat_image_row3(const DirectConv& d, const float* dz, const float* wt, float* dxp) {
+  constexpr int PM = 5;
+  const int64_t OW = d.OW, nt = (OW + PM - 1) / PM, q = OW / nt, extra = OW % nt;
+  for (int64_t r0 = 0; r0 < d.OHW; r0 += OW)
+    for (int64_t i = 0, r = r0; i < nt; ++i) {
+      const int n = static_cast<int>(q + (i < extra ? 1 : 0));
+      dat_row3_rest<PM, CC>(n, d, dz, wt, r, dxp);
+      r += n;
+    }
+}
+
 }  // namespace
 
 // Chunks of at most 32 filters (channels for the data gradient): 4 vectors is the widest
@@ -520,6 +584,15 @@ void direct_weights_avx2(const DirectConv& d, const float* xp, const float* dz, 
 }
 
 void direct_data_avx2(const DirectConv& d, const float* dz, const float* wt, float* dxp) {
+  if (d.dat_row3) {
+    switch (d.C) {
+      case 8: dat_image_row3<8>(d, dz, wt, dxp); return;
+      case 16: dat_image_row3<16>(d, dz, wt, dxp); return;
+      case 24: dat_image_row3<24>(d, dz, wt, dxp); return;
+      case 32: dat_image_row3<32>(d, dz, wt, dxp); return;
+      default: break;
+    }
+  }
   for (int64_t j = 0; j < d.C; j += 32) {
     const int64_t w = d.C - j < 32 ? d.C - j : 32;
     switch (w) {

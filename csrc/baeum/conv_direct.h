@@ -29,6 +29,7 @@ struct DirectConv {
   bool wgrad_t;             // weight gradient partial is (OC, Kg), taps as the vector (OC = 8, C % 8 == 0)
   bool fwd_row3;            // forward by output rows sharing input columns (OC = 8, C ∈ {8,16,24,32},
                             // KW = 3, SW = 2, DW = 1, OW ≤ 8)
+  bool dat_row3;            // data gradient by output rows sharing input columns (same shapes, any OW)
   const int64_t* outoff;    // null, or OHW entries: forward output pixel r at out + outoff[r]
                             // instead of out + r·OC (pre stays (OHW, OC))
 };
