@@ -19,7 +19,8 @@
 // 8 filters (V = 1), where the tiles above spend a load per FMA: the forward and the data
 // gradient of a stride-2, 3-wide layer go by output rows whose pixels share input columns
 // (fwd_row3: 2P + 4 loads per 3P FMAs; dat_row3: 3 + P per 3P, 2P + 1 read-modify-writes),
-// and the weight gradient takes the taps as the vector (wgt_pass_t: 7 loads per 12 FMAs).
+// and the weight gradient takes the taps as the vector (wgt_pass_t: 7 loads per 12 FMAs;
+// wgt_row3, the same with shared columns: 6 per 12).
 // Narrow-layer measures (Why: a 3×3 layer with C = 1 or OC = 8 does few FMAs per tile, so
 // what surrounds them is a large share; each measured on the deck-003 shapes, docs/conv.md):
 //   - forward with C < 8: one loop over all Kg taps, the tap offset an index register
@@ -344,7 +345,53 @@ __attribute__((noinline)) void wgt_pass_t(const DirectConv& d, const float* xp, 
     }
 }
 
+// The taps-as-vector pass of a stride-2, 3-wide layer (DirectConv::dat_row3 shapes): the
+// three taps kw of one kernel row kh and 8 channels c0.. at once. Pixel p's taps read input
+// columns 2p, 2p+1, 2p+2, and 2p+2 is pixel p+1's column 2(p+1): per pixel 2 new x vectors +
+// 4 dz broadcasts feed 12 FMAs (wgt_pass_t: 3 + 4). Same FMAs per (k, o) in the same pixel
+// order: the same bits as wgt_pass_t.
+__attribute__((noinline)) void wgt_row3(const DirectConv& d, const float* xp, const float* dz, int64_t kh,
+                                        int64_t c0, int64_t o0, float* part) {
+  constexpr int F = 4;
+  __m256 acc[3][F];
+#pragma GCC unroll 3
+  for (int kw = 0; kw < 3; ++kw)
+#pragma GCC unroll 4
+    for (int f = 0; f < F; ++f) acc[kw][f] = _mm256_setzero_ps();
+  const int64_t OHW = d.OHW, OW = d.OW, OC = d.OC, C = d.C, SWC = d.SWC;
+  const float* g = dz + o0;
+  const int64_t off = d.celloff[kh * 3] + c0;
+  for (int64_t r = 0; r < OHW; r += OW) {
+    const float* base = xp + d.pixoff[r] + off;
+    __m256 x0 = _mm256_loadu_ps(base);
+    for (int64_t ow = 0; ow < OW; ++ow, base += SWC, g += OC) {
+      const __m256 x1 = _mm256_loadu_ps(base + C), x2 = _mm256_loadu_ps(base + 2 * C);
+#pragma GCC unroll 4
+      for (int f = 0; f < F; ++f) {
+        const __m256 gb = _mm256_broadcast_ss(g + f);
+        acc[0][f] = _mm256_fmadd_ps(gb, x0, acc[0][f]);
+        acc[1][f] = _mm256_fmadd_ps(gb, x1, acc[1][f]);
+        acc[2][f] = _mm256_fmadd_ps(gb, x2, acc[2][f]);
+      }
+      x0 = x2;
+    }
+  }
+#pragma GCC unroll 3
+  for (int kw = 0; kw < 3; ++kw)
+#pragma GCC unroll 4
+    for (int f = 0; f < F; ++f) {
+      float* q = part + (o0 + f) * d.Kg + (kh * 3 + kw) * C + c0;
+      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[kw][f]));
+    }
+}
+
 void wgt_image_t(const DirectConv& d, const float* xp, const float* dz, float* part) {
+  if (d.dat_row3) {  // 8 filters, 3 wide, stride 2: the rows share input columns
+    for (int64_t kh = 0; kh < d.KT / 3; ++kh)
+      for (int64_t c0 = 0; c0 < d.C; c0 += 8)
+        for (int64_t o0 = 0; o0 < 8; o0 += 4) wgt_row3(d, xp, dz, kh, c0, o0, part);
+    return;
+  }
   const int64_t nv = d.Kg / 8, np = (nv + 2) / 3, q = nv / np, extra = nv % np;
   for (int64_t i = 0, j = 0; i < np; ++i) {
     const int n = static_cast<int>(q + (i < extra ? 1 : 0));
