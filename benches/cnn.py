@@ -14,8 +14,8 @@ Synthetic data (steps × batch samples). Prints best epoch times and the ratio. 
 oversubscribed machine OpenMP's spin-waiting makes 2-thread runs erratic: compare within
 one run, and consider OMP_WAIT_POLICY=passive.
 
-Measured (AVX2 Zen 4, torch 2.13, 7 runs): deck 3.18–3.44× PyTorch's speed at 1 thread (37.6–40
-ms/epoch; the fused CNN step, docs/conv.md), 4.3–4.6× at 2 threads; vgg ≈ 1.0–1.13×.
+Measured (AVX2 Zen 4, torch 2.13, 11 runs): deck 3.18–3.44× PyTorch's speed at 1 thread (37.3–40
+ms/epoch; the fused CNN step, docs/conv.md), 4.3–4.8× at 2 threads; vgg ≈ 1.0–1.13×.
 """
 import argparse
 import os
