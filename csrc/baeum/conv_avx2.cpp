@@ -242,6 +242,19 @@ void fwd_image(const DirectConv& d, const float* xp, const float* w, const float
 }
 
 // ---- weight gradient -------------------------------------------------------------------
+// part[a·sa + b·sb .. +8] += acc[a][b]: a weight-gradient pass adds its register tile to the
+// image's partial once at the end (each pass lays its tile out in the partial differently).
+template <int A, int B>
+__attribute__((always_inline)) inline void acc_add(__m256 (&acc)[A][B], float* part, int64_t sa, int64_t sb) {
+#pragma GCC unroll 16
+  for (int a = 0; a < A; ++a)
+#pragma GCC unroll 4
+    for (int b = 0; b < B; ++b) {
+      float* q = part + a * sa + b * sb;
+      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[a][b]));
+    }
+}
+
 // One pass: T taps × V vectors of accumulators held over all pixels of the image. ANY = false:
 // T consecutive channels c0 .. c0+T of one cell, each broadcast base + t·4 (an immediate);
 // ANY = true: T arbitrary taps k0 .. k0+T with their offsets in registers, for images with
@@ -277,13 +290,7 @@ __attribute__((noinline)) void wgt_pass(const DirectConv& d, const float* xp, co
       }
     }
   }
-#pragma GCC unroll 16
-  for (int t = 0; t < T; ++t)
-#pragma GCC unroll 4
-    for (int v = 0; v < V; ++v) {
-      float* q = part + (k0 + t) * OC + 8 * v;
-      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[t][v]));
-    }
+  acc_add<T, V>(acc, part + k0 * OC, OC, 8);
 }
 
 template <int V, int T, bool ANY>
@@ -336,13 +343,7 @@ __attribute__((noinline)) void wgt_pass_t(const DirectConv& d, const float* xp, 
       }
     }
   }
-#pragma GCC unroll 4
-  for (int f = 0; f < F; ++f)
-#pragma GCC unroll 4
-    for (int j = 0; j < KV; ++j) {
-      float* q = part + (o0 + f) * d.Kg + 8 * (j0 + j);
-      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[f][j]));
-    }
+  acc_add<F, KV>(acc, part + o0 * d.Kg + 8 * j0, d.Kg, 8);
 }
 
 // The taps-as-vector pass of a stride-2, 3-wide layer (DirectConv::dat_row3 shapes): the
@@ -376,13 +377,7 @@ __attribute__((noinline)) void wgt_row3(const DirectConv& d, const float* xp, co
       x0 = x2;
     }
   }
-#pragma GCC unroll 3
-  for (int kw = 0; kw < 3; ++kw)
-#pragma GCC unroll 4
-    for (int f = 0; f < F; ++f) {
-      float* q = part + (o0 + f) * d.Kg + (kh * 3 + kw) * C + c0;
-      _mm256_storeu_ps(q, _mm256_add_ps(_mm256_loadu_ps(q), acc[kw][f]));
-    }
+  acc_add<3, F>(acc, part + o0 * d.Kg + kh * 3 * C + c0, C, d.Kg);
 }
 
 void wgt_image_t(const DirectConv& d, const float* xp, const float* dz, float* part) {
